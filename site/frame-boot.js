@@ -1,0 +1,72 @@
+// The frame's side of the link to the host page, live before Python is: it accepts exactly one
+// MessagePort from the shim that created this frame (checked by source and by the nonce the shim
+// put in our URL), queues the shim's commands until Python takes over, and lets the loading panel
+// close. Python reaches it as `window.widgetBridge`.
+(function () {
+  "use strict";
+  var nonce = location.hash.slice(1);
+  // The nonce is a one-time secret: keep it out of anything the page later exposes.
+  history.replaceState(null, "", location.pathname + location.search);
+
+  var storage = true;
+  try {
+    localStorage.getItem("widget");
+  } catch (e) {
+    storage = false;
+  }
+
+  var port = null;
+  var handler = null;
+  var backlog = [];
+  var outbox = [];
+
+  function post(message) {
+    if (port) port.postMessage(message);
+    else outbox.push(message);
+  }
+
+  function receive(message) {
+    if (handler) handler(message);
+    else {
+      backlog.push(message);
+      if (message.type === "command" && message.name === "open") {
+        document.getElementById("panel").focus();
+      }
+    }
+  }
+
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (port || event.source !== window.parent || !data || data.type !== "widget:connect") return;
+    if (!nonce || data.nonce !== nonce || !event.ports[0]) return;
+    port = event.ports[0];
+    port.onmessage = function (e) {
+      receive(e.data);
+    };
+    outbox.splice(0).forEach(post);
+  });
+
+  // Until Python runs, closing is asked of the shim, which hides the frame and sends "close".
+  function requestClose() {
+    if (!handler) post({ type: "request", name: "close" });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") requestClose();
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("#close")) requestClose();
+  });
+
+  window.widgetBridge = {
+    storage: storage,
+    agentId: new URLSearchParams(location.search).get("agent") || "",
+    post: post,
+    // Python calls this once with its handler; commands that came first are replayed in order.
+    connect: function (fn) {
+      handler = fn;
+      backlog.splice(0).forEach(fn);
+    },
+  };
+
+  if (window.parent !== window) window.parent.postMessage({ type: "widget:hello" }, "*");
+})();

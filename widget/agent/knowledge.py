@@ -1,0 +1,445 @@
+"""An agent's knowledge: training documents turned into text, split into chunks, ranked with BM25.
+
+The server stores `Chunk`s and builds a `KnowledgeIndex` from them; nothing here touches a database.
+BM25 is written out in plain Python so the server needs no numeric library for a few hundred chunks.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import PurePosixPath
+
+MAX_DOCUMENT_BYTES = 1_000_000
+SUPPORTED_EXTENSIONS = (".txt", ".md", ".markdown", ".html", ".htm")
+
+DEFAULT_MIN_WORDS = 80
+DEFAULT_MAX_WORDS = 200
+
+
+class UnusableDocument(ValueError):
+    """A training document that cannot become knowledge; `reason` says why, naming the document."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage of one document. `text` is Markdown; it opens with the headings it sits under."""
+
+    document: str
+    text: str
+
+
+# --- Turning a document into text -------------------------------------------------------------
+
+
+def extract_text(name: str, content: str | bytes) -> str:
+    """The usable text of a training document, as Markdown-flavoured plain text.
+
+    The format follows the name's extension: .txt (or none) is plain text, .md/.markdown is
+    Markdown, .html/.htm is HTML with scripts, styles and tags removed (headings become `#` lines
+    so that `split_document` keeps them as context). Raises `UnusableDocument` for an unsupported
+    format, a document over `MAX_DOCUMENT_BYTES`, text that is not UTF-8, or no usable text.
+    """
+    extension = _extension(name)
+    if extension and extension not in SUPPORTED_EXTENSIONS:
+        supported = ", ".join(SUPPORTED_EXTENSIONS)
+        raise UnusableDocument(
+            f"document {name!r}: unsupported format {extension!r}; use one of {supported}"
+        )
+    size = len(content) if isinstance(content, bytes) else len(content.encode("utf-8"))
+    if size > MAX_DOCUMENT_BYTES:
+        raise UnusableDocument(
+            f"document {name!r} is {size} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes"
+        )
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise UnusableDocument(f"document {name!r} is not UTF-8 text: {error}") from error
+    if extension in (".html", ".htm"):
+        text = _html_to_text(content)
+    elif extension in (".md", ".markdown"):
+        text = _FRONT_MATTER.sub("", _normalize_newlines(content), count=1)
+    else:
+        text = content
+    text = _tidy(text)
+    if not re.search(r"[^\W_]", text):
+        raise UnusableDocument(f"document {name!r} has no usable text")
+    return text
+
+
+def _extension(name: str) -> str:
+    suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
+    # "v1.2" or "notes. final" have no real extension: treat them as plain text.
+    return suffix if re.fullmatch(r"\.[a-z][a-z0-9]{0,9}", suffix) else ""
+
+
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _tidy(text: str) -> str:
+    text = _CONTROL.sub("", _normalize_newlines(text)).replace("\ufeff", "")
+    lines = [line.rstrip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+_SKIPPED_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "svg", "head", "nav", "iframe", "object", "canvas"}
+)
+_BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt",
+        "figcaption", "figure", "footer", "form", "header", "hr", "main", "ol", "p", "section",
+        "summary", "table", "tbody", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+_HEADING_TAGS = {f"h{level}": level for level in range(1, 7)}
+
+
+class _HtmlText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pieces: list[str] = []
+        self._skipping: list[str] = []
+        self._pre_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._skipping or tag in _SKIPPED_TAGS:
+            if tag in _SKIPPED_TAGS:
+                self._skipping.append(tag)
+            return
+        if tag in _HEADING_TAGS:
+            self.pieces.append("\n\n" + "#" * _HEADING_TAGS[tag] + " ")
+        elif tag == "li":
+            self.pieces.append("\n- ")
+        elif tag == "br":
+            self.pieces.append("\n")
+        elif tag == "pre":
+            self._pre_depth += 1
+            self.pieces.append("\n\n")
+        elif tag in ("td", "th"):
+            self.pieces.append(" ")
+        elif tag in _BLOCK_TAGS:
+            self.pieces.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skipping:
+            if tag == self._skipping[-1]:
+                self._skipping.pop()
+            return
+        if tag in _HEADING_TAGS or tag in _BLOCK_TAGS:
+            self.pieces.append("\n\n")
+        elif tag == "pre":
+            self._pre_depth = max(0, self._pre_depth - 1)
+            self.pieces.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._skipping:
+            return
+        self.pieces.append(data if self._pre_depth else re.sub(r"\s+", " ", data))
+
+
+def _html_to_text(html: str) -> str:
+    parser = _HtmlText()
+    parser.feed(html)
+    parser.close()
+    lines = [line.strip() for line in "".join(parser.pieces).split("\n")]
+    # A heading or list item whose text was all skipped leaves a bare marker behind.
+    lines = [line for line in lines if not re.fullmatch(r"#+|-", line)]
+    return "\n".join(lines)
+
+
+# --- Splitting text into chunks ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    text: str
+    heading_level: int = 0  # 0 for anything that is not a heading
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+_ATX_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _blocks(text: str) -> Iterator[_Block]:
+    """Paragraphs, headings and fenced code blocks, in document order."""
+    paragraph: list[str] = []
+    fence: list[str] | None = None
+    fence_marker = ""
+
+    def flush() -> Iterator[_Block]:
+        if not paragraph:
+            return
+        lines = list(paragraph)
+        paragraph.clear()
+        # A Setext heading: one line underlined with === or ---.
+        if len(lines) == 2 and re.fullmatch(r"\s*(=+|-{3,})\s*", lines[1]):
+            yield _Block(lines[0].strip(), 1 if "=" in lines[1] else 2)
+        else:
+            yield _Block("\n".join(lines))
+
+    for line in text.split("\n"):
+        if fence is not None:
+            fence.append(line)
+            if line.strip().startswith(fence_marker):
+                yield _Block("\n".join(fence))
+                fence = None
+            continue
+        fence_start = _FENCE.match(line)
+        if fence_start:
+            yield from flush()
+            fence, fence_marker = [line], fence_start.group(1)
+            continue
+        heading = _ATX_HEADING.match(line)
+        if heading:
+            yield from flush()
+            if heading.group(2):
+                yield _Block(heading.group(2), len(heading.group(1)))
+        elif line.strip():
+            paragraph.append(line)
+        else:
+            yield from flush()
+    if fence is not None:
+        yield _Block("\n".join(fence))
+    yield from flush()
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def _split_long(block: _Block, max_words: int) -> list[_Block]:
+    """A block over `max_words` cut at sentence (or, for code, line) ends, then at words."""
+    separator = "\n" if block.text.lstrip().startswith(("```", "~~~")) else " "
+    parts = block.text.split("\n") if separator == "\n" else _SENTENCE_END.split(block.text)
+    pieces: list[str] = []
+    current: list[str] = []
+    count = 0
+    for part in parts:
+        words = part.split()
+        while len(words) > max_words:  # a single run-on sentence: cut it at word boundaries
+            if current:
+                pieces.append(separator.join(current))
+                current, count = [], 0
+            pieces.append(" ".join(words[:max_words]))
+            words = words[max_words:]
+            part = " ".join(words)
+        if count + len(words) > max_words and current:
+            pieces.append(separator.join(current))
+            current, count = [], 0
+        current.append(part)
+        count += len(words)
+    if current:
+        pieces.append(separator.join(current))
+    return [_Block(piece) for piece in pieces if piece.strip()]
+
+
+def split_document(
+    name: str,
+    text: str,
+    *,
+    min_words: int = DEFAULT_MIN_WORDS,
+    max_words: int = DEFAULT_MAX_WORDS,
+) -> list[Chunk]:
+    """Chunks of about `min_words`..`max_words` words, cut at paragraph and heading boundaries.
+
+    A heading starts a new chunk once the current one holds `min_words`; smaller sections share a
+    chunk so that a chunk carries enough words to rank. Each chunk opens with the Markdown headings
+    it sits under, so a passage about "Team plan" still says it is about pricing. Fenced code
+    blocks are never cut unless they alone exceed `max_words`.
+    """
+    if not 0 < min_words <= max_words:
+        raise ValueError(f"need 0 < min_words <= max_words, got {min_words} and {max_words}")
+    chunks: list[Chunk] = []
+    trail: list[tuple[int, str]] = []  # the headings above the current position
+    header: list[str] = []  # the trail as it was when the current chunk began
+    body: list[str] = []
+    body_words = 0
+
+    def flush() -> None:
+        nonlocal body_words
+        if body:
+            chunks.append(Chunk(name, "\n\n".join(header + body)))
+        body.clear()
+        body_words = 0
+
+    for block in _blocks(text):
+        if block.heading_level:
+            if body_words >= min_words:
+                flush()
+            trail[:] = [(level, title) for level, title in trail if level < block.heading_level]
+            trail.append((block.heading_level, block.text))
+            if body:
+                body.append("#" * block.heading_level + " " + block.text)
+            continue
+        for piece in _split_long(block, max_words) if block.words > max_words else [block]:
+            if body and body_words + piece.words > max_words:
+                flush()
+            if not body:
+                header[:] = ["#" * level + " " + title for level, title in trail]
+            body.append(piece.text)
+            body_words += piece.words
+    flush()
+    return chunks
+
+
+def chunk_document(
+    name: str,
+    content: str | bytes,
+    *,
+    min_words: int = DEFAULT_MIN_WORDS,
+    max_words: int = DEFAULT_MAX_WORDS,
+) -> list[Chunk]:
+    """`extract_text` then `split_document`: a training document as chunks to store."""
+    text = extract_text(name, content)
+    return split_document(name, text, min_words=min_words, max_words=max_words)
+
+
+# --- Ranking -----------------------------------------------------------------------------------
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren as at be because been before
+    being below between both but by can cannot could couldn did didn do does doesn doing don down
+    during each few for from further had hadn has hasn have haven having he her here hers herself
+    him himself his how i if in into is isn it its itself just let ll me might more most much must
+    my myself no nor not now of off on once only or other ought our ours ourselves out over own
+    re same shall she should shouldn so some such than that the their theirs them themselves then
+    there these they this those through to too under until up ve very was wasn we were weren what
+    when where which while who whom why will with won would wouldn you your yours yourself
+    yourselves
+    also anything get got hello hey hi hiya know like many maybe need please question tell thank
+    thanks wonder wondering want wanted explain ok okay yes yeah sure something thing things use
+    using way able via really
+    """.split()
+)
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+# Light suffix stripping, first match wins: enough that "integrations", "integrated" and
+# "integrate" meet, without a stemming library on the server.
+_SUFFIXES = (
+    ("ies", "y"),
+    ("sses", "ss"),
+    ("ations", "ate"),
+    ("ation", "ate"),
+    ("ings", ""),
+    ("ing", ""),
+    ("ed", ""),
+    ("ss", "ss"),
+    ("us", "us"),
+    ("is", "is"),
+    ("s", ""),
+)
+
+
+_UNDOUBLED = frozenset("bdgmnprt")
+
+
+def stem(word: str) -> str:
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix):
+            stemmed = word[: -len(suffix)] + replacement
+            verb_ending = suffix in ("ed", "ing", "ings")
+            if len(stemmed) >= (4 if verb_ending else 3):
+                if verb_ending and stemmed[-1] == stemmed[-2] and stemmed[-1] in _UNDOUBLED:
+                    stemmed = stemmed[:-1]  # "planned" -> "plan", "embedding" -> "embed"
+                word = stemmed
+                break
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased, stemmed words of two or more characters, stopwords left out."""
+    return [
+        stem(word)
+        for word in _TOKEN.findall(text.lower())
+        if len(word) > 1 and word not in STOPWORDS
+    ]
+
+
+class KnowledgeIndex:
+    """Okapi BM25 over chunks. Immutable once built; cheap enough to build per request."""
+
+    def __init__(self, chunks: Iterable[Chunk], *, k1: float = 1.5, b: float = 0.75) -> None:
+        self.chunks: tuple[Chunk, ...] = tuple(chunks)
+        self._k1 = k1
+        self._b = b
+        self._postings: dict[str, list[tuple[int, int]]] = {}
+        self._lengths: list[int] = []
+        for position, chunk in enumerate(self.chunks):
+            counts = Counter(tokenize(chunk.text))
+            self._lengths.append(sum(counts.values()))
+            for term, frequency in counts.items():
+                self._postings.setdefault(term, []).append((position, frequency))
+        total = len(self.chunks)
+        self._average_length = (sum(self._lengths) / total) if total else 0.0
+        self._idf = {
+            term: self._idf_for(len(postings)) for term, postings in self._postings.items()
+        }
+        # A word no chunk holds weighs as much as the rarest word that does, not more: one
+        # unknown word among known ones should not sink an otherwise well-covered query.
+        self._unseen_idf = self._idf_for(1)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def _idf_for(self, document_frequency: int) -> float:
+        total = len(self.chunks)
+        return math.log(1 + (total - document_frequency + 0.5) / (document_frequency + 0.5))
+
+    def idf(self, term: str) -> float:
+        """The weight of one (already tokenized) term; terms no chunk holds weigh the most."""
+        return self._idf.get(term, self._unseen_idf)
+
+    def search(self, query: str, k: int = 3) -> list[tuple[Chunk, float]]:
+        """The `k` best chunks for `query` with their BM25 scores, best first; only scores > 0."""
+        scores: dict[int, float] = {}
+        for term in set(tokenize(query)):
+            postings = self._postings.get(term)
+            if not postings:
+                continue
+            idf = self._idf[term]
+            for position, frequency in postings:
+                norm = self._k1 * (
+                    1 - self._b + self._b * self._lengths[position] / self._average_length
+                )
+                gain = idf * frequency * (self._k1 + 1) / (frequency + norm)
+                scores[position] = scores.get(position, 0.0) + gain
+        best = heapq.nlargest(k, scores.items(), key=lambda item: (item[1], -item[0]))
+        return [(self.chunks[position], score) for position, score in best if score > 0]
+
+    def coverage(self, query: str, text: str) -> float:
+        """How much of the query's weight (0..1, by IDF) `text` contains.
+
+        A high BM25 score can come from one common word; coverage tells whether a passage
+        is about what was asked ("Do you sell pizza?" vs a passage that only says "sell").
+        """
+        terms = set(tokenize(query))
+        if not terms:
+            return 0.0
+        present = set(tokenize(text))
+        total = sum(self.idf(term) for term in terms)
+        return sum(self.idf(term) for term in terms & present) / total if total else 0.0

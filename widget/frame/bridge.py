@@ -1,0 +1,60 @@
+"""The link between the frame's Python and the host page's shim.
+
+`frame-boot.js` owns the MessagePort (it is live before Python is); this module hands it one stored
+handler proxy and forwards every client event from the bus, already validated by its model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import js  # type: ignore[import-not-found]
+from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
+
+from widget.bus import EventBus
+from widget.events import CLIENT_EVENTS
+
+
+def plain(value: dict[str, Any]) -> Any:
+    """A Python dict as a plain JS object (structured-cloneable, `Object.prototype`)."""
+    return to_js(value, dict_converter=js.Object.fromEntries)
+
+
+class Bridge:
+    def __init__(self, bus: EventBus) -> None:
+        self._js = js.window.widgetBridge
+        self._handler: Callable[[dict[str, Any]], None] | None = None
+        # One proxy for the bridge's whole life; destroyed in close().
+        self._proxy = create_proxy(self._receive)
+        self._unsubscribe = [bus.on(name, partial(self._forward, name)) for name in CLIENT_EVENTS]
+
+    @property
+    def storage_available(self) -> bool:
+        return bool(self._js.storage)
+
+    @property
+    def agent_id(self) -> str:
+        return str(self._js.agentId)
+
+    def connect(self, handler: Callable[[dict[str, Any]], None]) -> None:
+        """Start receiving the shim's messages; those that came while Python loaded come first."""
+        self._handler = handler
+        self._js.connect(self._proxy)
+
+    def post(self, message: dict[str, Any]) -> None:
+        self._js.post(plain(message))
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._proxy.destroy()
+
+    def _receive(self, message: Any) -> None:
+        data = message.to_py() if hasattr(message, "to_py") else message
+        if self._handler is not None and isinstance(data, dict):
+            self._handler(data)
+
+    def _forward(self, name: str, payload: dict[str, Any]) -> None:
+        self.post({"type": "event", "name": name, "data": payload})

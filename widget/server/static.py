@@ -1,0 +1,211 @@
+"""The browser bundle, served from `Settings.bundle_dir` (what `make build` produces).
+
+- `/` is `demo.html`; `/widget.js`, `/frame.html`, `/snippet.html` and every other file under the
+  bundle dir are served by their path. Paths with empty, `.` or `..` segments are refused, so nothing
+  outside the bundle dir is reachable.
+- `/frame.html?agent=<agentId>` carries `Content-Security-Policy: frame-ancestors <origins>` from the
+  agent's allowed origins, so only those sites can embed the chat. An agent allowing `*` (the demo)
+  gets no frame-ancestors restriction at all: CSP's own `*` would still refuse `file:` pages. An
+  unknown or missing agent gets an HTML error page.
+- Caching: a file is immutable (`max-age=31536000, immutable`) when any segment of its path contains
+  `@` (`pyodide@314.0.7/`) or a `-<8+ hex digits>` content hash (`app-1a2b3c4d5e6f/`), or it is a
+  wheel (`.whl`: its name carries its version). Everything else is `no-cache` with an ETag, so a
+  browser revalidates and gets 304 while the file is unchanged.
+- A `<file>.br` or `<file>.gz` beside a file is served instead when the request accepts that
+  encoding (brotli preferred), with `Content-Encoding` and `Vary: Accept-Encoding`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import mimetypes
+import os
+import re
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from widget.server.deps import SessionsDep, SettingsDep
+from widget.server.models import Agent
+
+router = APIRouter(include_in_schema=False)
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+_HASHED_SEGMENT = re.compile(r"-[0-9a-fA-F]{8,}(?:\.|$)")
+_MEDIA_TYPES = {
+    ".wasm": "application/wasm",
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".json": "application/json",
+    ".whl": "application/zip",
+    ".zip": "application/zip",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".map": "application/json",
+    ".toml": "text/plain; charset=utf-8",
+    ".py": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+# Preference order when a request accepts several.
+_ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+
+
+def is_immutable(relative_path: str) -> bool:
+    segments = relative_path.split("/")
+    if segments[-1].endswith(".whl"):
+        return True
+    return any("@" in s or _HASHED_SEGMENT.search(s) for s in segments)
+
+
+def media_type(path: str) -> str:
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in _MEDIA_TYPES:
+        return _MEDIA_TYPES[suffix]
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def accepted_encodings(header: str) -> set[str]:
+    """Content codings the client accepts (q > 0) from an Accept-Encoding header."""
+    accepted: set[str] = set()
+    refused: set[str] = set()
+    for item in header.split(","):
+        coding, _, params = item.strip().partition(";")
+        coding = coding.strip().lower()
+        if not coding:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        (accepted if q > 0 else refused).add(coding)
+    if "*" in accepted:
+        accepted |= {c for c, _ in _ENCODINGS} - refused
+    return accepted - refused
+
+
+def resolve(bundle_dir: Path, relative_path: str) -> Path | None:
+    """The file for a URL path inside the bundle dir, or None; never anything outside it."""
+    segments = relative_path.split("/")
+    for s in segments:
+        if s in ("", ".", "..") or "\\" in s or "\0" in s or s.startswith("."):
+            return None
+    candidate = bundle_dir.joinpath(*segments)
+    return candidate if candidate.is_file() else None
+
+
+def _etag(stat: os.stat_result, encoding: str | None) -> str:
+    base = f"{stat.st_mtime_ns}-{stat.st_size}-{encoding or 'identity'}"
+    return '"' + hashlib.sha256(base.encode()).hexdigest()[:32] + '"'
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    if if_none_match.strip() == "*":
+        return True
+    # Weak comparison, as RFC 9110 asks for If-None-Match.
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return etag in tags
+
+
+def file_response(
+    request: Request,
+    path: Path,
+    relative_path: str,
+    extra_headers: dict[str, str] | None = None,
+) -> Response:
+    headers = {"X-Content-Type-Options": "nosniff", **(extra_headers or {})}
+    headers["Cache-Control"] = IMMUTABLE if is_immutable(relative_path) else REVALIDATE
+    served, encoding = path, None
+    variants = [(c, path.with_name(path.name + s)) for c, s in _ENCODINGS]
+    existing = [(c, p) for c, p in variants if p.is_file()]
+    if existing:
+        headers["Vary"] = "Accept-Encoding"
+        accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
+        for coding, variant in existing:
+            if coding in accepted:
+                served, encoding = variant, coding
+                headers["Content-Encoding"] = coding
+                break
+    stat = served.stat()
+    etag = _etag(stat, encoding)
+    headers["ETag"] = etag
+    if _etag_matches(request.headers.get("if-none-match", ""), etag):
+        headers.pop("Content-Encoding", None)
+        return Response(status_code=304, headers=headers)
+    return FileResponse(served, headers=headers, media_type=media_type(path.name), stat_result=stat)
+
+
+def not_found_page(message: str, status: int = 404) -> HTMLResponse:
+    body = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Not found</title>"
+        f"<p>{html.escape(message)}</p></html>"
+    )
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def frame_ancestors(allowed_origins: list[str]) -> str | None:
+    """The CSP for the frame, or None when any site may embed it."""
+    if "*" in allowed_origins:
+        return None
+    return "frame-ancestors " + (" ".join(allowed_origins) if allowed_origins else "'none'")
+
+
+def _bundle_file(request: Request, bundle_dir: Path, name: str) -> Response:
+    path = resolve(bundle_dir, name)
+    if path is None:
+        return not_found_page(f"{name} is not in the bundle; run `make build`.")
+    return file_response(request, path, name)
+
+
+@router.api_route("/", methods=["GET", "HEAD"])
+def demo_page(request: Request, settings: SettingsDep) -> Response:
+    return _bundle_file(request, settings.bundle_dir, "demo.html")
+
+
+@router.api_route("/frame.html", methods=["GET", "HEAD"])
+async def frame_page(
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    agent: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    if not agent:
+        return not_found_page("The frame needs ?agent=<agentId>.", status=400)
+
+    def allowed() -> list[str] | None:
+        with sessions() as session:
+            origins = session.scalar(select(Agent.allowed_origins).where(Agent.id == agent))
+            return None if origins is None else list(origins)
+
+    origins = await run_in_threadpool(allowed)
+    if origins is None:
+        return not_found_page(f"No agent {agent!r} on this server.")
+    path = resolve(settings.bundle_dir, "frame.html")
+    if path is None:
+        return not_found_page("frame.html is not in the bundle; run `make build`.")
+    csp = frame_ancestors(origins)
+    return file_response(
+        request, path, "frame.html", {"Content-Security-Policy": csp} if csp else None
+    )
+
+
+@router.api_route("/{file_path:path}", methods=["GET", "HEAD"])
+def bundle_file(file_path: str, request: Request, settings: SettingsDep) -> Response:
+    if file_path.startswith("v1/"):
+        # An unknown API path answers in the API's JSON shape, not with an HTML page.
+        from widget.server.errors import error_response
+
+        return error_response(404, "not_found", f"No API endpoint at /{file_path}.")
+    path = resolve(settings.bundle_dir, file_path)
+    if path is None:
+        return not_found_page(f"/{file_path} is not here.")
+    return file_response(request, path, file_path)
