@@ -15,6 +15,18 @@
     storage = false;
   }
 
+  // The server fills in the agent's public settings; a frame served as a plain file gets defaults.
+  var agent = {};
+  try {
+    agent = JSON.parse(document.getElementById("agent-config").textContent) || {};
+  } catch (e) {}
+  document.addEventListener("DOMContentLoaded", function () {
+    if (agent.name) {
+      document.getElementById("title").textContent = agent.name;
+      document.title = agent.name;
+    }
+  });
+
   var port = null;
   var handler = null;
   var backlog = [];
@@ -60,6 +72,7 @@
   window.widgetBridge = {
     storage: storage,
     agentId: new URLSearchParams(location.search).get("agent") || "",
+    agent: agent,
     post: post,
     // Python calls this once with its handler; commands that came first are replayed in order.
     connect: function (fn) {

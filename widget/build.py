@@ -42,7 +42,7 @@ PYODIDE_FILES = (
     "pyodide-lock.json",
 )
 # The browser needs the event core and the frame UI; never the server or the agent.
-BROWSER_MODULES = ("__init__.py", "bus.py", "events.py", "frame")
+BROWSER_MODULES = ("__init__.py", "bus.py", "events.py", "linkify.py", "frame")
 APP_STATIC = ("frame.css", "frame-boot.js")
 # The browser's ABI, from the Pyodide release we vendor (see requirements-browser.txt).
 PYODIDE_PLATFORM = "pyemscripten_2026_0_wasm32"

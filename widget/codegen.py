@@ -9,9 +9,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +27,18 @@ __all__ = [
     "EVENTS_END",
     "EVENTS_START",
     "EVENT_LIST_PATHS",
+    "REPO_ROOT",
     "CodegenError",
     "event_names_json",
     "generated_files",
+    "main",
     "stale",
     "typescript_declarations",
     "with_event_names",
     "write",
 ]
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DECLARATIONS_PATH = Path("site/widget.d.ts")
 EVENT_LIST_PATHS = (Path("site/widget.js"), Path("site/snippet.html"))
 EVENTS_START = "/*<events>*/"
@@ -148,6 +154,29 @@ def write(root: Path) -> list[Path]:
     for path, content in changed.items():
         _write_atomically(path, content)
     return list(changed)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m widget gen [--check] [--root DIR]`: write the generated files, or check them."""
+    parser = argparse.ArgumentParser(prog="python -m widget gen", description=__doc__)
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a generated file is stale"
+    )
+    parser.add_argument(
+        "--root", type=Path, default=REPO_ROOT, help="repository root (this checkout)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        paths = stale(args.root) if args.check else write(args.root)
+    except CodegenError as error:
+        print(f"widget gen: {error}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(f"{'stale' if args.check else 'wrote'}: {path}")
+    if args.check and paths:
+        print("widget gen: run `make gen` to update them", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _interface(name: str, doc: str, model: type[BaseModel]) -> str:

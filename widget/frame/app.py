@@ -1,7 +1,8 @@
-"""The widget frame's application: panel state, keyboard, and the commands from the host page."""
+"""The widget frame's application: panel state, composer, keyboard, and the host page's commands."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import js  # type: ignore[import-not-found]
@@ -9,7 +10,13 @@ from pyodide.ffi.wrappers import add_event_listener  # type: ignore[import-not-f
 
 from widget.bus import EventBus
 from widget.events import client_event_payload
+from widget.frame.api import ChatApi
 from widget.frame.bridge import Bridge
+from widget.frame.chat import Chat
+from widget.frame.store import ConversationStore
+from widget.frame.view import Transcript
+
+DEFAULT_WELCOME = "Hi! How can we help you today?"
 
 
 class WidgetApp:
@@ -19,16 +26,37 @@ class WidgetApp:
         self.document = js.document
         self.is_open = False
         self.last_seq = 0
-        self.panel = self.document.getElementById("panel")
-        self.textbox = self.document.getElementById("message")
-        self.send_button = self.document.getElementById("send")
-        add_event_listener(self.document.getElementById("close"), "click", self._on_close_click)
+        self._tasks: set[asyncio.Future[Any]] = set()
+        element = self.document.getElementById
+        self.panel = element("panel")
+        self.textbox = element("message")
+        self.send_button = element("send")
+        self.new_button = element("new-conversation")
+        agent = self.bridge.agent_config
+        self.chat = Chat(
+            self.bus,
+            ChatApi(),
+            ConversationStore(self.bridge.agent_id, self.bridge.storage_available),
+            Transcript(element("transcript")),
+            self.bridge.agent_id,
+            str(agent.get("welcomeMessage") or DEFAULT_WELCOME),
+            on_change=self._on_chat_change,
+        )
+        add_event_listener(element("close"), "click", self._on_close_click)
+        add_event_listener(self.new_button, "click", self._on_new_click)
+        add_event_listener(element("composer"), "submit", self._on_submit)
+        add_event_listener(self.textbox, "keydown", self._on_textbox_keydown)
+        add_event_listener(self.textbox, "input", self._on_input)
+        add_event_listener(element("transcript"), "click", self._on_transcript_click)
         add_event_listener(self.document, "keydown", self._on_keydown)
 
     def start(self) -> None:
+        self.chat.restore()
         self._set_loaded()
         self.bridge.connect(self.handle)
         self.bridge.post({"type": "ready"})
+
+    # -- commands from the host page ----------------------------------------------------------
 
     def handle(self, message: dict[str, Any]) -> None:
         if message.get("type") != "command":
@@ -47,13 +75,9 @@ class WidgetApp:
         self.is_open = value
         if value:
             self.bus.emit("widget_opened", client_event_payload("widget_opened"))
-            self.focus_composer()
+            self.textbox.focus()
         else:
             self.bus.emit("widget_closed", client_event_payload("widget_closed"))
-
-    def focus_composer(self) -> None:
-        target = self.textbox if not self.textbox.disabled else self.panel
-        target.focus()
 
     def _post_state(self) -> None:
         self.bridge.post({"type": "state", "open": self.is_open, "ack": self.last_seq})
@@ -63,6 +87,8 @@ class WidgetApp:
             self.set_open(False)
             self._post_state()
 
+    # -- DOM events --------------------------------------------------------------------------
+
     def _on_close_click(self, _event: Any) -> None:
         self._close_from_frame()
 
@@ -71,12 +97,45 @@ class WidgetApp:
             event.preventDefault()
             self._close_from_frame()
 
+    def _on_submit(self, event: Any) -> None:
+        event.preventDefault()
+        if self.chat.submit(str(self.textbox.value)):
+            self.textbox.value = ""
+            self._on_input(None)
+        self.textbox.focus()
+
+    def _on_textbox_keydown(self, event: Any) -> None:
+        # Enter sends; Shift+Enter is a new line; Enter that confirms an IME composition is neither.
+        if event.key == "Enter" and not event.shiftKey and not event.isComposing:
+            event.preventDefault()
+            self.document.getElementById("composer").requestSubmit()
+
+    def _on_input(self, _event: Any) -> None:
+        self.textbox.style.height = "auto"
+        self.textbox.style.height = f"{min(int(self.textbox.scrollHeight) + 2, 120)}px"
+
+    def _on_transcript_click(self, event: Any) -> None:
+        target = event.target
+        if target.closest and target.closest(".retry"):
+            self.chat.retry()
+
+    def _on_new_click(self, _event: Any) -> None:
+        future = asyncio.ensure_future(self.chat.start_over())
+        self._tasks.add(future)
+        future.add_done_callback(self._tasks.discard)
+        self.textbox.focus()
+
+    def _on_chat_change(self) -> None:
+        self.new_button.hidden = not self.chat.has_conversation
+
     def _set_loaded(self) -> None:
         self.document.getElementById("status").hidden = True
         self.document.getElementById("composer").setAttribute("aria-busy", "false")
         self.textbox.disabled = False
         self.textbox.placeholder = "Type your message…"
         self.send_button.disabled = False
+        if self.document.activeElement == self.panel:
+            self.textbox.focus()
 
 
 _app: WidgetApp | None = None

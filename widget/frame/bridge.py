@@ -38,6 +38,13 @@ class Bridge:
     def agent_id(self) -> str:
         return str(self._js.agentId)
 
+    @property
+    def agent_config(self) -> dict[str, Any]:
+        """The agent's public settings the server put in the frame (name, welcome message)."""
+        config = self._js.agent
+        value = config.to_py() if hasattr(config, "to_py") else {}
+        return value if isinstance(value, dict) else {}
+
     def connect(self, handler: Callable[[dict[str, Any]], None]) -> None:
         """Start receiving the shim's messages; those that came while Python loaded come first."""
         self._handler = handler

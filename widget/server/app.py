@@ -71,7 +71,7 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
     app.state.agent = agent
     app.state.knowledge = KnowledgeCache(sessions)
     app.state.rate_limiter = RateLimiter(limit=20, window_seconds=60.0)
-    app.state.trainer = TrainingRunner(sessions, app.state.knowledge)
+    app.state.trainer = TrainingRunner(sessions)
     services: list[Service] = [
         app.state.trainer,
         IdleSweeper(sessions, idle_minutes=settings.conversation_idle_minutes),

@@ -54,12 +54,13 @@ def error_response(
 
 
 def describe_validation_errors(errors: Sequence[Any]) -> str:
-    """"content: must be at most 4,000 characters; agentId: Field required"."""
+    """ "content: must be at most 4,000 characters; agentId: Field required"."""
     parts = []
     for error in errors:
         loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
         where = ".".join(loc) or "body"
-        parts.append(f"{where}: {error.get('msg', 'is invalid')}")
+        message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
     return "; ".join(parts)
 
 

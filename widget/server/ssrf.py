@@ -180,3 +180,23 @@ class PinnedTransport(httpx.BaseTransport):
 
 class UnsafeRequestError(httpx.TransportError):
     """Raised by `PinnedTransport` for a refused destination, so callers log it like a network error."""
+
+
+# Webhooks and CRM calls both get this long for a whole exchange before it counts as a failure.
+SEND_TIMEOUT_SECONDS = 15.0
+
+
+def guarded_client(
+    *,
+    allow_private: bool,
+    resolver: Resolver = system_resolver,
+    timeout: float = SEND_TIMEOUT_SECONDS,
+) -> httpx.Client:
+    """An httpx client for user-chosen URLs: checked and pinned, no redirects, no proxies from env."""
+    return httpx.Client(
+        transport=PinnedTransport(allow_private=allow_private, resolver=resolver),
+        timeout=timeout,
+        follow_redirects=False,
+        # An environment proxy would bypass the pinned transport (and see our traffic).
+        trust_env=False,
+    )

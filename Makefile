@@ -1,0 +1,53 @@
+# `make demo` and `make test` work from a fresh clone: every step installs what is missing and
+# skips what is already there.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help install build gen demo test lint bench chromium clean
+
+help:
+	@echo "make demo   install what is missing, build the bundle, serve on http://$(HOST):$(PORT)"
+	@echo "make test   install what is missing, build, run lint, types and every test"
+	@echo "make bench  measure boot, bytes, host impact and throughput side by side"
+	@echo "make gen    regenerate site/widget.d.ts and the event lists from widget/events.py"
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[server,dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+chromium:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+build: install
+	$(BIN)/python -m widget build
+
+gen: install
+	$(BIN)/python -m widget gen
+
+demo: build
+	$(BIN)/python -m widget serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: build chromium lint
+	$(BIN)/python -m pytest
+
+bench: build chromium
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf build build.tmp .cache

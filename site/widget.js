@@ -1,0 +1,153 @@
+// Parley widget shim: draws the chat launcher, hosts the chat frame (Python runs there) and relays
+// the frame's events to widget.on() listeners. Plain ES2020, no build step, no dependencies.
+(() => {
+  "use strict";
+  const EVENTS = Object.freeze(/*<events>*/["widget_opened","widget_closed","conversation_started","message_sent","message_received","lead_captured"]/*</events>*/);
+
+  // The snippet's stub (or an earlier copy of this script) marks window.widget with __q.
+  const stub = window.widget && window.widget.__q ? window.widget : null;
+  if (stub && stub.__loaded) return; // the shim already runs on this page: one widget only
+
+  const script =
+    document.currentScript ||
+    [...document.querySelectorAll("script[data-agent-id]")].filter((s) => /widget\.js([?#]|$)/.test(s.src)).pop();
+  const agent = script && script.dataset.agentId;
+  if (!agent) {
+    console.error(
+      'Parley widget: the <script> tag that loads widget.js needs a data-agent-id attribute, e.g. <script async src="https://SERVER/widget.js" data-agent-id="ag_demo"></script>',
+    );
+    return;
+  }
+  const W = stub || (window.widget = {});
+
+  // Host listeners, one list per event; a registration is {cb, once}.
+  const listeners = Object.fromEntries(EVENTS.map((name) => [name, []]));
+  const check = (method, name, cb) => {
+    const known = EVENTS.includes(name);
+    if (known && typeof cb == "function") return;
+    const what = known ? `callback for "${name}" must be a function` : `unknown event "${String(name)}"`;
+    throw new TypeError(`widget.${method}: ${what}. Valid events: ${EVENTS.join(", ")}`);
+  };
+  const drop = (name, reg) => {
+    const list = listeners[name];
+    const i = list.indexOf(reg);
+    if (i >= 0) list.splice(i, 1);
+    return i >= 0;
+  };
+  const subscribe = (method) => (name, cb) => {
+    check(method, name, cb);
+    const reg = { cb, once: method == "once" };
+    listeners[name].push(reg);
+    return () => void drop(name, reg);
+  };
+  const off = (name, cb) => {
+    check("off", name, cb);
+    listeners[name] = listeners[name].filter((reg) => reg.cb !== cb);
+  };
+  const report = (name, err) => console.error(`widget: a "${name}" listener threw`, err);
+  const emit = (name, data) => {
+    for (const reg of listeners[name].slice()) {
+      // Skip listeners removed meanwhile; a once listener comes off before its call, so it runs once.
+      if (reg.once ? !drop(name, reg) : !listeners[name].includes(reg)) continue;
+      const { cb } = reg;
+      try {
+        const result = cb(data);
+        if (result && typeof result.then == "function") result.then(null, (err) => report(name, err));
+      } catch (err) {
+        report(name, err);
+      }
+    }
+  };
+
+  // UI: everything lives in an open shadow root; :host !important beats the page's own rules.
+  const base = new URL(".", script.src);
+  const frameOrigin = base.origin;
+  const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const host = document.createElement("parley-widget");
+  const root = host.attachShadow({ mode: "open" });
+  const svg = (cls, d) =>
+    `<svg class="${cls}" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="${d}"/></svg>`;
+  root.innerHTML = `<style>
+:host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;z-index:2147483647!important}
+button{all:initial;position:fixed;right:24px;bottom:24px;z-index:1;width:60px;height:60px;border-radius:50%;display:grid;place-items:center;background:#4f46e5;color:#fff;cursor:pointer;box-shadow:0 4px 16px rgba(0,0,0,.25);transition:transform .15s,background .15s;-webkit-tap-highlight-color:transparent}
+button:hover{background:#4338ca;transform:scale(1.05)}
+button:focus-visible{outline:2px solid transparent;box-shadow:0 0 0 3px #fff,0 0 0 6px #1e1b4b}
+button[aria-expanded=true] .chat,button[aria-expanded=false] .x{display:none}
+iframe{position:fixed;right:24px;bottom:100px;z-index:2;width:400px;max-width:calc(100vw - 48px);height:min(680px,calc(100vh - 120px));border:0;border-radius:16px;background:#fff;color-scheme:normal;box-shadow:0 12px 48px rgba(0,0,0,.28);visibility:hidden;pointer-events:none;opacity:0;transform:translateY(16px) scale(.98);transform-origin:bottom right;transition:opacity .2s,transform .2s,visibility 0s .2s}
+iframe.open{visibility:visible;pointer-events:auto;opacity:1;transform:none;transition:opacity .2s,transform .2s}
+@media (max-width:479.98px){iframe{inset:0;width:100%;height:100%;max-width:none;border-radius:0}button[aria-expanded=true]{visibility:hidden}}
+@media (prefers-reduced-motion:reduce){iframe,iframe.open,button{transition:none;transform:none}}
+</style><button type="button" aria-label="Open chat" aria-expanded="false" aria-controls="chat">${svg(
+    "chat",
+    "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z",
+  )}${svg("x", "M6 6l12 12M18 6L6 18")}</button><iframe id="chat" title="Chat" inert></iframe>`;
+  const button = root.querySelector("button");
+  const frame = root.querySelector("iframe");
+  frame.src = new URL(`frame.html?agent=${encodeURIComponent(agent)}#${nonce}`, base);
+
+  // Open/close are optimistic; the frame's "state" is applied only once it has seen our last command.
+  let shown = false;
+  let seq = 0;
+  let port = null;
+  const pending = []; // commands issued before the frame connected
+  const show = (open) => {
+    const hadFocus = document.activeElement === host; // the launcher or the frame
+    shown = open;
+    frame.inert = !open;
+    frame.classList.toggle("open", open);
+    button.setAttribute("aria-expanded", open);
+    button.setAttribute("aria-label", open ? "Close chat" : "Open chat");
+    if (open) frame.focus();
+    else if (hadFocus) button.focus();
+  };
+  const command = (name) => {
+    const msg = { type: "command", name, seq: ++seq };
+    if (port) port.postMessage(msg);
+    else pending.push(msg);
+  };
+  const open = () => {
+    if (shown) return;
+    show(true);
+    command("open");
+  };
+  const close = () => {
+    if (!shown) return;
+    show(false);
+    command("close");
+  };
+  const toggle = () => (shown ? close() : open());
+
+  const onFrameMessage = ({ data: msg }) => {
+    if (!msg || typeof msg != "object") return;
+    if (msg.type == "ready") W.__r();
+    else if (msg.type == "event" && EVENTS.includes(msg.name)) emit(msg.name, msg.data);
+    else if (msg.type == "state" && msg.ack === seq && typeof msg.open == "boolean" && msg.open !== shown) show(msg.open);
+  };
+  addEventListener("message", (e) => {
+    if (e.source !== frame.contentWindow || e.origin !== frameOrigin || !e.data || e.data.type !== "widget:hello") return;
+    // A hello after the first one means the frame reloaded: give it a new channel and our state.
+    const reconnect = !!port;
+    if (port) port.close();
+    const channel = new MessageChannel();
+    port = channel.port1;
+    port.onmessage = onFrameMessage;
+    frame.contentWindow.postMessage({ type: "widget:connect", nonce }, frameOrigin, [channel.port2]);
+    if (reconnect) command(shown ? "open" : "close");
+    else pending.splice(0).forEach((msg) => port.postMessage(msg));
+  });
+  button.addEventListener("click", toggle);
+
+  // Take the stub over in place (pages may hold a reference to it), then replay its queued calls.
+  if (!W.__r) W.ready = new Promise((resolve) => (W.__r = resolve));
+  const queued = W.__q || [];
+  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle });
+  (document.body || document.documentElement).append(host);
+  for (const call of queued) {
+    if (call.x) continue; // unsubscribed before we arrived
+    try {
+      call.u = W[call.m](...call.a); // on/once: the stub's unsubscribe now calls this one
+    } catch (err) {
+      console.error(err);
+    }
+  }
+})();

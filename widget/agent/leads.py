@@ -1,0 +1,393 @@
+"""Lead details in a visitor's message: the email address, and the name, phone and company near it.
+
+A lead exists only when the visitor typed an actual email address: "I'll email you later" or
+"jane at acme dot com" are not leads. Everything else is optional and only taken when the text
+says it plainly; a field the visitor did not give stays `None`, it is never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from widget.agent.knowledge import STOPWORDS
+
+
+@dataclass(frozen=True, slots=True)
+class LeadDetails:
+    email: str
+    name: str | None = None
+    phone: str | None = None
+    company: str | None = None
+
+
+def extract_lead(text: str) -> LeadDetails | None:
+    """The lead in `text`, or `None` when it holds no actual email address."""
+    email = find_email(text)
+    if email is None:
+        return None
+    name, phone, company = _details(text, email)
+    return LeadDetails(email=email, name=name, phone=phone, company=company)
+
+
+def extract_lead_update(text: str, current: LeadDetails) -> LeadDetails | None:
+    """`current` with what `text` adds (a name, phone, company, or a new email address).
+
+    For a visitor who already left an email and later writes "my number is 555 123 4567".
+    `None` when the text adds or changes nothing.
+    """
+    email = find_email(text) or current.email
+    name, phone, company = _details(text, email)
+    updated = merge(current, LeadDetails(email=email, name=name, phone=phone, company=company))
+    return None if updated == current else updated
+
+
+def merge(old: LeadDetails | None, new: LeadDetails) -> LeadDetails:
+    """Later details update a lead; a field the new details lack keeps its known value."""
+    if old is None:
+        return new
+    return LeadDetails(
+        email=new.email,
+        name=new.name if new.name is not None else old.name,
+        phone=new.phone if new.phone is not None else old.phone,
+        company=new.company if new.company is not None else old.company,
+    )
+
+
+# --- Email -------------------------------------------------------------------------------------
+
+EMAIL = re.compile(
+    r"(?<![\w.%+-])"
+    r"[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
+    r"(?![\w-])"
+)
+
+
+def find_email(text: str) -> str | None:
+    """The first well-formed email address in `text`."""
+    for match in EMAIL.finditer(text):
+        if ".." not in match.group():
+            return match.group()
+    return None
+
+
+def is_email(value: str) -> bool:
+    """Whether `value` is one well-formed email address and nothing else."""
+    match = EMAIL.fullmatch(value.strip())
+    return match is not None and ".." not in value
+
+
+# --- Words that are not names or companies -----------------------------------------------------
+
+_COMPANY_SUFFIXES = frozenset(
+    """
+    inc inc. incorporated llc l.l.c. ltd ltd. limited gmbh ag sa s.a. sas sarl bv b.v. nv n.v.
+    corp corp. corporation co. plc pty oy ab aps a/s kg ug se srl s.r.l. spa s.p.a. llp lp
+    """.split()
+)
+
+_NOT_NAME = STOPWORDS | frozenset(
+    """
+    interested looking here just new glad happy trying curious writing calling reaching working
+    based back good great fine sorry still currently ready planning thinking hoping contacting
+    going getting evaluating responsible head interested available excited wondering testing
+    from at with and or of for in on the an a not sure also very so i i'm i’m im
+    hi hello hey dear greetings thanks thank regards best cheers sincerely kind warm
+    team sales support marketing customer customers info admin contact office manager ceo cto
+    cfo coo founder owner engineer developer director email mail phone mobile tel number company
+    monday tuesday wednesday thursday friday saturday sunday today tomorrow
+    january february march april may june july august september october november december
+    """.split()
+)
+
+_NOT_COMPANY = (
+    STOPWORDS
+    | _COMPANY_SUFFIXES
+    | frozenset(
+        """
+        hi hello hey dear greetings thanks regards cheers home work moment
+        monday tuesday wednesday thursday friday saturday sunday today tomorrow weekend night
+        january february march april june july august september october november december
+        christmas easter noon
+        """.split()
+    )
+)
+
+_GREETING = r"(?:hi|hello|hey|dear|greetings)"
+
+
+def _is_capitalized(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _is_initial(word: str) -> bool:
+    return bool(re.fullmatch(r"[^\W\d_]\.", word))
+
+
+# --- Names -------------------------------------------------------------------------------------
+
+_NAME_WORDS = r"[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,4}"
+
+_EXPLICIT_NAME = re.compile(
+    r"(?:\bmy\s+(?:full\s+)?name\s+is|\bmy\s+name's|(?<![\w ])name\s*[:=])[ \t]*"
+    rf"(?P<name>{_NAME_WORDS})",
+    re.IGNORECASE,
+)
+_INTRODUCTION = re.compile(
+    r"(?:\bI'?m|\bI’m|\bI\s+am|\bthis\s+is|\bit'?s|\bit’s|\bhere\s+is|\bhere's|\bcall\s+me)"
+    rf"[ \t]+(?P<name>{_NAME_WORDS})",
+    re.IGNORECASE,
+)
+_NAME_BEFORE_EMAIL = re.compile(
+    rf"(?im)^[ \t]*(?:{_GREETING}[ \t]*[,!]?[ \t]+)?(?P<name>{_NAME_WORDS})[ \t]*"
+    r"(?:[,;:<(|]|[-–—][ \t])[ \t]*(?:(?:e-?mail|mail)[ \t]*[:=]?[ \t]*)?<?(?P<email>\S+@)"
+)
+_VALEDICTION = re.compile(
+    r"(?im)^[ \t]*(?:thanks|thank\s+you|many\s+thanks|best|best\s+regards|kind\s+regards|"
+    r"regards|warm\s+regards|cheers|sincerely|all\s+the\s+best|--|—|–)[ \t]*[,!.]?[ \t]*\n?"
+    rf"[ \t]*(?P<name>{_NAME_WORDS})"
+)
+
+
+def _name_from(words_text: str, *, require_capital: bool) -> str | None:
+    """Leading name words of `words_text`: stops at a connector ("from", "and"), a lowercase or
+    all-caps word, or a sentence end."""
+    words: list[str] = []
+    for raw in words_text.split():
+        word = raw
+        ends_sentence = word.endswith(".") and not _is_initial(word)
+        word = word.rstrip(".") if ends_sentence else word
+        if not word or word.lower() in _NOT_NAME or word.lower() in _COMPANY_SUFFIXES:
+            break
+        if any(char.isdigit() for char in word):
+            break
+        if require_capital and not _is_capitalized(word):
+            break
+        if len(word) > 1 and word.isupper() and not _is_initial(word):
+            break  # "CTO", "ACME": an acronym, not a name
+        words.append(word)
+        if ends_sentence or len(words) == 4:
+            break
+    if not words or all(_is_initial(word) for word in words):
+        return None
+    if not require_capital and all(word.islower() for word in words):
+        words = [word[:1].upper() + word[1:] for word in words]
+    return " ".join(words)
+
+
+def _find_name(text: str, email: str) -> str | None:
+    for match in _EXPLICIT_NAME.finditer(text):
+        name = _name_from(match.group("name"), require_capital=False)
+        if name:
+            return name
+    for match in _INTRODUCTION.finditer(text):
+        name = _name_from(match.group("name"), require_capital=True)
+        if name:
+            return name
+    for match in _NAME_BEFORE_EMAIL.finditer(text):
+        candidate = match.group("name")
+        name = _name_from(candidate, require_capital=True)
+        if name is None:
+            # "jane doe, jane@acme.com": lowercase, but the address confirms it.
+            name = _name_from(candidate, require_capital=False)
+            local_part = email.split("@")[0].lower()
+            if name is not None and name.split()[0].lower() not in local_part:
+                name = None
+        if name:
+            return name
+    for match in _VALEDICTION.finditer(text):
+        name = _name_from(match.group("name"), require_capital=True)
+        if name:
+            return name
+    return _signature_name(text, email)
+
+
+def _signature_name(text: str, email: str) -> str | None:
+    """A line that is nothing but a name, in the same block as (and above) the email address."""
+    for block in re.split(r"\n[ \t]*\n", text):
+        lines = [line.strip() for line in block.split("\n")]
+        email_line = next((i for i, line in enumerate(lines) if email in line), None)
+        if email_line is None:
+            continue
+        for line in lines[:email_line]:
+            if re.fullmatch(_NAME_WORDS, line):
+                name = _name_from(line, require_capital=True)
+                if name and len(name.split()) == len(line.split()) and len(name.split()) >= 2:
+                    return name
+    return None
+
+
+# --- Phones ------------------------------------------------------------------------------------
+
+_PHONE = re.compile(r"(?<![\w+.@/-])(?:\+|00)?[ \t]?\(?\d[\d \t().\-/]{4,24}\d(?![\w@])")
+_PHONE_KEYWORD = re.compile(
+    r"\b(?:phone|tel|telephone|mobile|mob|cell|cellphone|call|text|number|whatsapp|reach\s+me|"
+    r"ph|fon|handy|nr)\b[^\n\d+(]{0,20}$",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)?\d\d")
+_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+
+
+def _find_phone(text: str) -> str | None:
+    for match in _PHONE.finditer(text):
+        candidate = match.group().strip(" \t-./")
+        if candidate.count("(") != candidate.count(")"):
+            candidate = candidate.lstrip("(") if candidate.startswith("(") else candidate
+            if candidate.count("(") != candidate.count(")"):
+                continue
+        digits = re.sub(r"\D", "", candidate)
+        if not 7 <= len(digits) <= 15:
+            continue
+        if _YEAR_RANGE.fullmatch(candidate) or _DATE.fullmatch(candidate):
+            continue
+        prefixed = candidate.startswith(("+", "00", "("))
+        keyword = _PHONE_KEYWORD.search(text[: match.start()]) is not None
+        grouped = bool(re.search(r"\d[ \t().\-/]+\d", candidate))
+        if prefixed or keyword or len(digits) >= 10 or grouped:
+            return re.sub(r"[ \t]+", " ", candidate)
+    return None
+
+
+# --- Companies ---------------------------------------------------------------------------------
+
+_COMPANY_TRIGGERS = (
+    # Said outright: any case is fine after "company:".
+    (
+        re.compile(
+            r"\b(?:company|company\s+name|organi[sz]ation|employer|business\s+name)"
+            r"[ \t]*(?:[:=]|[-–][ \t])[ \t]*",
+            re.IGNORECASE,
+        ),
+        False,
+    ),
+    (
+        re.compile(
+            r"\b(?:company|company\s+name|organi[sz]ation|employer)[ \t]+(?:is|'s)[ \t]+",
+            re.IGNORECASE,
+        ),
+        True,
+    ),
+    (
+        re.compile(
+            r"\b(?:work|works|working|worked|employed)[ \t]+(?:for|at|with)[ \t]+"
+            r"|\b(?:on\s+behalf\s+of|representing|represent)[ \t]+"
+            r"|\b(?:calling|writing|reaching\s+out|emailing)[ \t]+from[ \t]+",
+            re.IGNORECASE,
+        ),
+        True,
+    ),
+    (
+        # "I'm Jane from Acme", "this is Jane Doe from Acme", "we're with Acme", "I'm at Acme";
+        # not "I'm happy with HubSpot".
+        re.compile(
+            r"(?:\bI'?m|\bI’m|\bI\s+am|\bthis\s+is|\bit'?s|\bwe'?re|\bwe\s+are|\bhere)"
+            r"(?:[ \t]+(?:from|at|with)|(?:[ \t]+[^\W\d_][\w'’-]*){1,4}?[ \t]+from)[ \t]+",
+            re.IGNORECASE,
+        ),
+        True,
+    ),
+    (
+        # "CTO at Acme", "founder of Acme", "Head of Sales at Acme"
+        re.compile(
+            r"\b(?:[A-Z]{2,5}|(?i:founder|co-?founder|owner|engineer|developer|manager|director|"
+            r"lead|designer|marketer|consultant|partner|president|analyst|specialist|"
+            r"coordinator|officer|executive|architect|administrator|recruiter|head\s+of\s+\w+))"
+            r"[ \t]+(?:at|of|@)[ \t]+",
+        ),
+        True,
+    ),
+)
+# "Jane Doe from Acme", "Jane at Acme", and "at Acme" opening a line; not "greetings from Berlin"
+# or "look at HubSpot".
+_NAME_THEN_COMPANY = re.compile(
+    r"(?:(?P<before>[^\W\d_][\w'’-]*)[ \t]+(?:from|at)|(?im:^[ \t]*(?:from|at)))[ \t]+"
+)
+
+_SUFFIXED_COMPANY = re.compile(
+    r"(?P<company>(?:[^\W_][\w&'’.-]*[ \t]+){1,4}?"
+    r"(?:Inc\.?|Incorporated|LLC|L\.L\.C\.|Ltd\.?|Limited|GmbH|AG|SA|S\.A\.|SAS|SARL|BV|B\.V\.|"
+    r"NV|N\.V\.|Corp\.?|Corporation|Co\.|PLC|plc|Pty\.?[ \t]+Ltd\.?|Oy|AB|ApS|A/S|KG|UG|SE|"
+    r"S\.r\.l\.|Srl|SpA|S\.p\.A\.|LLP))(?![\w.])"
+)
+
+_COMPANY_CONNECTORS = frozenset({"&", "+", "and", "of", "de", "der", "und", "the", "for", "y"})
+_CUT = re.compile(r"[,;:!?()\[\]\"<>\n|]")
+
+
+def _company_from(words_text: str, *, require_capital: bool) -> str | None:
+    words: list[str] = []
+    for raw in _CUT.split(words_text, maxsplit=1)[0].split():
+        core = raw.rstrip(".").lower()
+        is_suffix = raw.lower() in _COMPANY_SUFFIXES or core in _COMPANY_SUFFIXES
+        ends_sentence = raw.endswith(".") and not is_suffix and raw.count(".") == 1
+        word = raw.rstrip(".") if ends_sentence else raw
+        if not word:
+            break
+        if not words and word == "The":
+            words.append(word)  # "The Home Depot"
+            continue
+        if not words and (core in _NOT_COMPANY or word.isdigit()):
+            return None
+        if is_suffix and words:
+            words.append(word)
+            break
+        if words and core in _COMPANY_CONNECTORS:
+            words.append(word)
+        elif not require_capital and core not in STOPWORDS and "@" not in word:
+            words.append(word)
+        elif word[:1].isupper() or word[:1].isdigit() or any(c.isupper() for c in word[1:]):
+            if words and core in STOPWORDS:
+                break  # "Acme I think"
+            words.append(word)
+        else:
+            break
+        if ends_sentence or len(words) == 6:
+            break
+    while words and words[-1].lower() in _COMPANY_CONNECTORS:
+        words.pop()
+    if not words:
+        return None
+    company = " ".join(words)
+    # "Acme Inc." at a sentence end: keep the name, not the full stop; "S.A." keeps its dots.
+    if company.endswith(".") and words[-1].count(".") == 1:
+        company = company[:-1]
+    return company
+
+
+def _find_company(text: str, name: str | None) -> str | None:
+    for pattern, require_capital in _COMPANY_TRIGGERS:
+        for match in pattern.finditer(text):
+            company = _company_from(text[match.end() :], require_capital=require_capital)
+            if company and company != name:
+                return company
+    for match in _NAME_THEN_COMPANY.finditer(text):
+        before = match.group("before")
+        if before is not None and (not _is_capitalized(before) or before.lower() in _NOT_NAME):
+            continue
+        company = _company_from(text[match.end() :], require_capital=True)
+        if company and company != name:
+            return company
+    for match in _SUFFIXED_COMPANY.finditer(text):
+        words = match.group("company").split()
+        # "Thanks Acme Inc", "Hi I work for Acme Inc": drop leading words that are not the name.
+        while len(words) > 1 and (
+            words[0].lower() in _NOT_NAME or not (words[0][:1].isupper() or words[0][0].isdigit())
+        ):
+            words.pop(0)
+        company = _company_from(" ".join(words), require_capital=True)
+        if company and company != name:
+            return company
+    return None
+
+
+def _details(text: str, email: str) -> tuple[str | None, str | None, str | None]:
+    """The name, phone and company in `text`; addresses and links are blanked out first so that
+    their digits and words are not read as a phone number or a company."""
+    name = _find_name(text, email)
+    blanked = _URL.sub(" ; ", EMAIL.sub(" ; ", text))
+    phone = _find_phone(blanked)
+    company = _find_company(blanked, name)
+    return name, phone, company

@@ -1,0 +1,271 @@
+"""The visitor's conversation: sending in order, retrying without duplicates, surviving reloads.
+
+Each message gets a client id when the visitor sends it; every retry reuses it, and the server
+answers a repeated id with the reply it already stored, so a lost response never sends twice.
+Browser events are emitted once the server holds the message, each exactly once:
+`conversation_started` (first visitor message) -> `message_sent` -> `message_received`, and
+`lead_captured` once per conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from widget.bus import EventBus
+from widget.events import client_event_payload
+from widget.frame.api import ApiError, ChatApi, ServerUnreachable
+from widget.frame.store import ConversationStore
+from widget.frame.view import Transcript
+
+UNREACHABLE = "Can't reach the chat server. Your message is kept: retry when you're back online."
+# A refused token or a conversation the server no longer has: start a new one for the message.
+GONE = (401, 403, 404, 409)
+
+
+@dataclass
+class Outgoing:
+    client_id: str
+    content: str
+    bubble: Any = None
+
+
+class Chat:
+    def __init__(
+        self,
+        bus: EventBus,
+        api: ChatApi,
+        store: ConversationStore,
+        transcript: Transcript,
+        agent_id: str,
+        welcome: str,
+        on_change: Callable[[], None],
+    ) -> None:
+        self.bus = bus
+        self.api = api
+        self.store = store
+        self.transcript = transcript
+        self.agent_id = agent_id
+        self.welcome = welcome
+        self.on_change = on_change
+        self.conversation_id: str | None = None
+        self.token: str | None = None
+        self.started = False
+        self.lead_emitted = False
+        self.queue: list[Outgoing] = []
+        self.busy = False
+        self.history_loaded = True
+        self._restoring = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def has_conversation(self) -> bool:
+        return self.conversation_id is not None or bool(self.queue)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def restore(self) -> None:
+        saved = self.store.load()
+        self.transcript.clear()
+        if self.welcome:
+            self.transcript.message("assistant", self.welcome)
+        if saved is None:
+            self.on_change()
+            return
+        self.conversation_id = saved["conversationId"]
+        self.token = saved["visitorToken"]
+        self.started = bool(saved.get("started"))
+        self.lead_emitted = bool(saved.get("leadCaptured"))
+        self.queue = [
+            Outgoing(p["clientId"], p["content"])
+            for p in saved.get("pending", [])
+            if isinstance(p, dict) and p.get("clientId") and p.get("content")
+        ]
+        if self.conversation_id is None:
+            self._show_pending()
+        else:
+            self.history_loaded = False
+            self._spawn(self._load_history())
+
+    def _show_pending(self) -> None:
+        for out in self.queue:
+            out.bubble = self.transcript.message("user", out.content, pending=True)
+        self._save()
+        self.on_change()
+        if self.queue:
+            self._kick()
+
+    async def _load_history(self) -> None:
+        conversation_id, token = self.conversation_id, self.token
+        if conversation_id is None or token is None:
+            return
+        self._restoring = True
+        try:
+            data = await self.api.history(conversation_id, token)
+        except ServerUnreachable:
+            self.transcript.show_error(
+                "Can't reach the chat server to load your conversation.", retry=True
+            )
+            return
+        except ApiError:
+            self._forget_conversation()
+            data = {"messages": []}
+        finally:
+            self._restoring = False
+        self.history_loaded = True
+        self.transcript.clear_error()
+        for message in data.get("messages", []):
+            self.transcript.message(message.get("role", "assistant"), message.get("content", ""))
+        if any(m.get("role") == "user" for m in data.get("messages", [])):
+            self.started = True
+        if data.get("ended"):
+            self.transcript.notice("This conversation has ended. Your next message starts a new one.")
+            self._forget_conversation()
+        self._show_pending()
+
+    async def start_over(self) -> None:
+        """The visible "New conversation" action: end this one on the server and begin afresh."""
+        conversation_id, token = self.conversation_id, self.token
+        self.queue.clear()
+        self._forget_conversation()
+        self.store.clear()
+        self.transcript.clear()
+        if self.welcome:
+            self.transcript.message("assistant", self.welcome)
+        self.on_change()
+        if conversation_id and token:
+            try:
+                await self.api.end(conversation_id, token)
+            except (ServerUnreachable, ApiError):
+                pass  # the server ends idle conversations itself
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def submit(self, text: str) -> bool:
+        if not text.strip() or not self.history_loaded:
+            return False
+        out = Outgoing(uuid.uuid4().hex, text)
+        out.bubble = self.transcript.message("user", text, pending=True)
+        self.queue.append(out)
+        self._save()
+        self.on_change()
+        self._kick()
+        return True
+
+    def retry(self) -> None:
+        self.transcript.clear_error()
+        if self._restoring:
+            return
+        if not self.history_loaded:
+            self._spawn(self._load_history())
+            return
+        for out in self.queue:
+            self.transcript.set_state(out.bubble, "pending")
+        self._kick()
+
+    def _kick(self) -> None:
+        if not self.busy:
+            self._spawn(self._drain())
+
+    async def _drain(self) -> None:
+        self.busy = True
+        try:
+            while self.queue:
+                if not await self._deliver(self.queue[0]):
+                    return
+                self.queue.pop(0)
+                self._save()
+        finally:
+            self.busy = False
+            self.on_change()
+
+    async def _deliver(self, out: Outgoing) -> bool:
+        """True when the message is done with (sent, or refused for good); False to stop and wait."""
+        self.transcript.show_typing(after=out.bubble)
+        try:
+            response = await self._post(out)
+        except ServerUnreachable:
+            self.transcript.hide_typing()
+            self.transcript.set_state(out.bubble, "failed")
+            self.transcript.show_error(UNREACHABLE, retry=True)
+            return False
+        except ApiError as exc:
+            self.transcript.hide_typing()
+            self.transcript.set_state(out.bubble, "failed")
+            self.transcript.show_error(f"Not sent: {exc}", retry=False)
+            return True
+        self.transcript.hide_typing()
+        self.transcript.clear_error()
+        self.transcript.set_state(out.bubble, "sent")
+        self._emit_sent(out, response)
+        return True
+
+    async def _post(self, out: Outgoing) -> dict[str, Any]:
+        for attempt in range(2):
+            if self.conversation_id is None or self.token is None:
+                created = await self.api.create_conversation(self.agent_id)
+                self.conversation_id = created["conversationId"]
+                self.token = created["visitorToken"]
+                self.started = False
+                self.lead_emitted = False
+                self._save()
+                self.on_change()
+            try:
+                return await self.api.send_message(
+                    self.conversation_id, self.token, out.content, out.client_id
+                )
+            except ApiError as exc:
+                if exc.status not in GONE or attempt:
+                    raise
+                self._forget_conversation()
+        raise AssertionError("unreachable")
+
+    def _emit_sent(self, out: Outgoing, response: dict[str, Any]) -> None:
+        conversation_id = self.conversation_id or ""
+        if not self.started:
+            self.started = True
+            self._save()
+            self._emit("conversation_started", conversationId=conversation_id)
+        self._emit("message_sent", message=out.content, conversationId=conversation_id)
+        reply = response.get("reply") or {}
+        content = str(reply.get("content", ""))
+        self.transcript.message("assistant", content, after=out.bubble)
+        self._emit("message_received", message=content, conversationId=conversation_id)
+        if response.get("leadCaptured") and not self.lead_emitted:
+            self.lead_emitted = True
+            self._save()
+            self._emit("lead_captured", conversationId=conversation_id)
+
+    def _emit(self, name: str, **fields: Any) -> None:
+        self.bus.emit(name, client_event_payload(name, **fields))
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _forget_conversation(self) -> None:
+        self.conversation_id = None
+        self.token = None
+        self.started = False
+        self.lead_emitted = False
+
+    def _save(self) -> None:
+        pending = [{"clientId": o.client_id, "content": o.content} for o in self.queue]
+        if self.conversation_id is None and not pending:
+            self.store.clear()
+            return
+        self.store.save(
+            {
+                "conversationId": self.conversation_id,
+                "visitorToken": self.token,
+                "started": self.started,
+                "leadCaptured": self.lead_emitted,
+                "pending": pending,
+            }
+        )
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,107 @@
+"""The transcript's DOM. Every server or visitor string becomes text nodes; links are built here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import js  # type: ignore[import-not-found]
+
+from widget.linkify import segments
+
+
+class Transcript:
+    def __init__(self, element: Any) -> None:
+        self.element = element
+        self.document = js.document
+        self._typing: Any = None
+        self._error: Any = None
+
+    def message(self, role: str, text: str, *, after: Any = None, pending: bool = False) -> Any:
+        bubble = self.document.createElement("div")
+        bubble.className = f"msg {role}" + (" pending" if pending else "")
+        label = "You" if role == "user" else "Assistant"
+        hidden = self.document.createElement("span")
+        hidden.className = "visually-hidden"
+        hidden.textContent = f"{label}: "
+        bubble.appendChild(hidden)
+        for part in segments(text):
+            if part.href is None:
+                bubble.appendChild(self.document.createTextNode(part.text))
+            else:
+                link = self.document.createElement("a")
+                link.textContent = part.text
+                link.setAttribute("href", part.href)
+                link.setAttribute("target", "_blank")
+                link.setAttribute("rel", "noopener noreferrer nofollow")
+                bubble.appendChild(link)
+        self._place(bubble, after)
+        return bubble
+
+    def notice(self, text: str) -> Any:
+        note = self.document.createElement("p")
+        note.className = "notice"
+        note.textContent = text
+        self._place(note, None)
+        return note
+
+    def set_state(self, bubble: Any, state: str) -> None:
+        """`state` is "pending", "failed" or "sent"."""
+        bubble.classList.toggle("pending", state == "pending")
+        bubble.classList.toggle("failed", state == "failed")
+        if state == "failed":
+            bubble.setAttribute("aria-description", "Not sent")
+        else:
+            bubble.removeAttribute("aria-description")
+
+    def show_typing(self, after: Any) -> None:
+        self.hide_typing()
+        typing = self.document.createElement("div")
+        typing.className = "typing"
+        typing.setAttribute("role", "status")
+        typing.setAttribute("aria-label", "The assistant is typing")
+        for _ in range(3):
+            typing.appendChild(self.document.createElement("i"))
+        self._typing = typing
+        self._place(typing, after)
+
+    def hide_typing(self) -> None:
+        if self._typing is not None:
+            self._typing.remove()
+            self._typing = None
+
+    def show_error(self, text: str, *, retry: bool) -> None:
+        """One error line at the end; its Retry button is handled by the transcript's listener."""
+        self.clear_error()
+        box = self.document.createElement("div")
+        box.className = "error"
+        box.setAttribute("role", "alert")
+        message = self.document.createElement("span")
+        message.textContent = text
+        box.appendChild(message)
+        if retry:
+            button = self.document.createElement("button")
+            button.type = "button"
+            button.className = "retry"
+            button.textContent = "Retry"
+            box.appendChild(button)
+        self._error = box
+        self._place(box, None)
+
+    def clear_error(self) -> None:
+        if self._error is not None:
+            self._error.remove()
+            self._error = None
+
+    def clear(self) -> None:
+        self._typing = None
+        self._error = None
+        self.element.replaceChildren()
+
+    def _place(self, node: Any, after: Any) -> None:
+        if after is not None and after.parentNode is not None:
+            after.after(node)
+        elif self._error is not None and node is not self._error:
+            self._error.before(node)
+        else:
+            self.element.appendChild(node)
+        self.element.scrollTop = self.element.scrollHeight
