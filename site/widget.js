@@ -73,10 +73,11 @@ button{all:initial;position:fixed;right:24px;bottom:24px;z-index:1;width:60px;he
 button:hover{background:#4338ca;transform:scale(1.05)}
 button:focus-visible{outline:2px solid transparent;box-shadow:0 0 0 3px #fff,0 0 0 6px #1e1b4b}
 button[aria-expanded=true] .chat,button[aria-expanded=false] .x{display:none}
-iframe{position:fixed;right:24px;bottom:100px;z-index:2;width:400px;max-width:calc(100vw - 48px);height:min(680px,calc(100vh - 120px));border:0;border-radius:16px;background:#fff;color-scheme:normal;box-shadow:0 12px 48px rgba(0,0,0,.28);visibility:hidden;pointer-events:none;opacity:0;transform:translateY(16px) scale(.98);transform-origin:bottom right;transition:opacity .2s,transform .2s,visibility 0s .2s}
-iframe.open{visibility:visible;pointer-events:auto;opacity:1;transform:none;transition:opacity .2s,transform .2s}
+iframe{position:fixed;right:24px;bottom:100px;z-index:2;width:400px;max-width:calc(100vw - 48px);height:min(680px,calc(100vh - 120px))}
+iframe{border:0;border-radius:16px;background:#fff;color-scheme:normal;box-shadow:0 12px 48px rgba(0,0,0,.28);transform-origin:bottom right;transition:opacity .2s,transform .2s}
+iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:translateY(16px) scale(.98);transition:opacity .2s,transform .2s,visibility 0s .2s}
 @media (max-width:479.98px){iframe{inset:0;width:100%;height:100%;max-width:none;border-radius:0}button[aria-expanded=true]{visibility:hidden}}
-@media (prefers-reduced-motion:reduce){iframe,iframe.open,button{transition:none;transform:none}}
+@media (prefers-reduced-motion:reduce){iframe,iframe:not(.open),button{transition:none;transform:none}}
 </style><button type="button" aria-label="Open chat" aria-expanded="false" aria-controls="chat">${svg(
     "chat",
     "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z",
@@ -122,6 +123,9 @@ iframe.open{visibility:visible;pointer-events:auto;opacity:1;transform:none;tran
     if (msg.type == "ready") W.__r();
     else if (msg.type == "event" && EVENTS.includes(msg.name)) emit(msg.name, msg.data);
     else if (msg.type == "state" && msg.ack === seq && typeof msg.open == "boolean" && msg.open !== shown) show(msg.open);
+    // Before Python runs, the frame's close button and Escape ask us to close (and tell it so).
+    else if (msg.type == "request" && msg.name == "close") close();
+    else if (msg.type == "request" && msg.name == "open") open();
   };
   addEventListener("message", (e) => {
     if (e.source !== frame.contentWindow || e.origin !== frameOrigin || !e.data || e.data.type !== "widget:hello") return;

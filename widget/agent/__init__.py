@@ -2,7 +2,8 @@
 
 Pure server-side Python with no web framework and no database: the server stores chunks and
 conversations and hands them in. `RuleAgent` needs no outside service; `OpenAICompatibleAgent`
-talks to any OpenAI-compatible chat endpoint when `WIDGET_LLM_BASE_URL` and `WIDGET_LLM_MODEL` are set.
+talks to any OpenAI-compatible chat endpoint when `WIDGET_LLM_BASE_URL` and `WIDGET_LLM_MODEL`
+are set.
 """
 
 from widget.agent.core import (

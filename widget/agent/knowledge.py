@@ -6,11 +6,12 @@ BM25 is written out in plain Python so the server needs no numeric library for a
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
@@ -180,6 +181,13 @@ _ATX_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
+def markdown_blocks(text: str) -> Iterator[tuple[int, str]]:
+    """(heading level, text) of each paragraph, heading and fenced code block, in order;
+    the level is 0 for anything but a heading."""
+    for block in _blocks(text):
+        yield block.heading_level, block.text
+
+
 def _blocks(text: str) -> Iterator[_Block]:
     """Paragraphs, headings and fenced code blocks, in document order."""
     paragraph: list[str] = []
@@ -273,13 +281,17 @@ def split_document(
     header: list[str] = []  # the trail as it was when the current chunk began
     body: list[str] = []
     body_words = 0
+    trailing_headings = 0  # headings at the end of `body`, with nothing under them yet
 
     def flush() -> None:
-        nonlocal body_words
-        if body:
-            chunks.append(Chunk(name, "\n\n".join(header + body)))
+        nonlocal body_words, trailing_headings
+        # A heading whose section moves to the next chunk goes with it (in that chunk's header).
+        content = body[: len(body) - trailing_headings]
+        if content:
+            chunks.append(Chunk(name, "\n\n".join(header + content)))
         body.clear()
         body_words = 0
+        trailing_headings = 0
 
     for block in _blocks(text):
         if block.heading_level:
@@ -289,6 +301,7 @@ def split_document(
             trail.append((block.heading_level, block.text))
             if body:
                 body.append("#" * block.heading_level + " " + block.text)
+                trailing_headings += 1
             continue
         for piece in _split_long(block, max_words) if block.words > max_words else [block]:
             if body and body_words + piece.words > max_words:
@@ -297,6 +310,7 @@ def split_document(
                 header[:] = ["#" * level + " " + title for level, title in trail]
             body.append(piece.text)
             body_words += piece.words
+            trailing_headings = 0
     flush()
     return chunks
 
@@ -315,8 +329,13 @@ def chunk_document(
 
 # --- Ranking -----------------------------------------------------------------------------------
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 STOPWORDS = frozenset(
-    """
+    _words("""
     a about above after again against all am an and any are aren as at be because been before
     being below between both but by can cannot could couldn did didn do does doesn doing don down
     during each few for from further had hadn has hasn have haven having he her here hers herself
@@ -329,7 +348,7 @@ STOPWORDS = frozenset(
     also anything get got hello hey hi hiya know like many maybe need please question tell thank
     thanks wonder wondering want wanted explain ok okay yes yeah sure something thing things use
     using way able via really
-    """.split()
+    """)
 )
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -341,8 +360,11 @@ _SUFFIXES = (
     ("sses", "ss"),
     ("ations", "ate"),
     ("ation", "ate"),
+    ("atures", ""),
+    ("ature", ""),
     ("ings", ""),
     ("ing", ""),
+    ("ied", "y"),
     ("ed", ""),
     ("ss", "ss"),
     ("us", "us"),
@@ -354,14 +376,23 @@ _SUFFIXES = (
 _UNDOUBLED = frozenset("bdgmnprt")
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
+    """Light suffix stripping ("integrations" -> "integrat"); cached, as vocabularies are small."""
     if len(word) <= 3 or word.isdigit():
         return word
     for suffix, replacement in _SUFFIXES:
         if word.endswith(suffix):
             stemmed = word[: -len(suffix)] + replacement
             verb_ending = suffix in ("ed", "ing", "ings")
-            if len(stemmed) >= (4 if verb_ending else 3):
+            # "need", "embed", "nature" are not "ne" + "ed", "emb" + "ed", "n" + "ature".
+            long_stem_only = verb_ending or suffix in ("ature", "atures")
+            if suffix in ("ing", "ings"):
+                # "paying" -> "pay", but not "thing" -> "th" or "string" -> "str".
+                long_enough = len(stemmed) >= 3 and re.search(r"[aeiouy]", stemmed) is not None
+            else:
+                long_enough = len(stemmed) >= (4 if long_stem_only else 3)
+            if long_enough:
                 if verb_ending and stemmed[-1] == stemmed[-2] and stemmed[-1] in _UNDOUBLED:
                     stemmed = stemmed[:-1]  # "planned" -> "plan", "embedding" -> "embed"
                 word = stemmed
@@ -380,6 +411,28 @@ def tokenize(text: str) -> list[str]:
     ]
 
 
+def _term_counts(text: str) -> dict[str, int]:
+    """`Counter(tokenize(text))`, counting words before stemming them: several times faster."""
+    counts: dict[str, int] = {}
+    for word, count in Counter(_TOKEN.findall(text.lower())).items():
+        if len(word) > 1 and word not in STOPWORDS:
+            term = stem(word)
+            counts[term] = counts.get(term, 0) + count
+    return counts
+
+
+def _postings(chunks: Sequence[Chunk]) -> tuple[dict[str, list[tuple[int, int]]], list[int]]:
+    """For each term, (chunk position, frequency) of the chunks holding it; each chunk's length."""
+    postings: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
+    lengths: list[int] = []
+    for position, chunk in enumerate(chunks):
+        counts = _term_counts(chunk.text)
+        lengths.append(sum(counts.values()))
+        for term, frequency in counts.items():
+            postings[term].append((position, frequency))
+    return dict(postings), lengths
+
+
 class KnowledgeIndex:
     """Okapi BM25 over chunks. Immutable once built; cheap enough to build per request."""
 
@@ -387,26 +440,21 @@ class KnowledgeIndex:
         self.chunks: tuple[Chunk, ...] = tuple(chunks)
         self._k1 = k1
         self._b = b
-        self._postings: dict[str, list[tuple[int, int]]] = {}
-        self._lengths: list[int] = []
-        for position, chunk in enumerate(self.chunks):
-            counts = Counter(tokenize(chunk.text))
-            self._lengths.append(sum(counts.values()))
-            for term, frequency in counts.items():
-                self._postings.setdefault(term, []).append((position, frequency))
+        self._postings, self._lengths = _postings(self.chunks)
         total = len(self.chunks)
         self._average_length = (sum(self._lengths) / total) if total else 0.0
         self._idf = {
             term: self._idf_for(len(postings)) for term, postings in self._postings.items()
         }
-        # A word no chunk holds weighs as much as the rarest word that does, not more: one
-        # unknown word among known ones should not sink an otherwise well-covered query.
-        self._unseen_idf = self._idf_for(1)
+        # A word no chunk holds weighs a little more than the rarest word that does: in "can I
+        # pay with bitcoin?" the unknown word is the point, so half a match is not a match; yet
+        # one unknown word among several known ones does not sink a well-covered query.
+        self._unseen_idf = self._idf_for(0.5)
 
     def __len__(self) -> int:
         return len(self.chunks)
 
-    def _idf_for(self, document_frequency: int) -> float:
+    def _idf_for(self, document_frequency: float) -> float:
         total = len(self.chunks)
         return math.log(1 + (total - document_frequency + 0.5) / (document_frequency + 0.5))
 
@@ -416,6 +464,10 @@ class KnowledgeIndex:
 
     def search(self, query: str, k: int = 3) -> list[tuple[Chunk, float]]:
         """The `k` best chunks for `query` with their BM25 scores, best first; only scores > 0."""
+        return [(self.chunks[position], score) for position, score in self.ranked(query, k)]
+
+    def ranked(self, query: str, k: int = 3) -> list[tuple[int, float]]:
+        """Like `search`, with each chunk's position in `chunks` instead of the chunk."""
         scores: dict[int, float] = {}
         for term in set(tokenize(query)):
             postings = self._postings.get(term)
@@ -429,7 +481,7 @@ class KnowledgeIndex:
                 gain = idf * frequency * (self._k1 + 1) / (frequency + norm)
                 scores[position] = scores.get(position, 0.0) + gain
         best = heapq.nlargest(k, scores.items(), key=lambda item: (item[1], -item[0]))
-        return [(self.chunks[position], score) for position, score in best if score > 0]
+        return [(position, score) for position, score in best if score > 0]
 
     def coverage(self, query: str, text: str) -> float:
         """How much of the query's weight (0..1, by IDF) `text` contains.

@@ -42,6 +42,19 @@ def extract_lead_update(text: str, current: LeadDetails) -> LeadDetails | None:
     return None if updated == current else updated
 
 
+def extract_name(text: str) -> str | None:
+    """A name the visitor introduced themselves with ("I'm Jane", "my name is Jane Doe")."""
+    for match in _EXPLICIT_NAME.finditer(text):
+        name = _name_from(match.group("name"), require_capital=False)
+        if name:
+            return name
+    for match in _INTRODUCTION.finditer(text):
+        name = _name_from(match.group("name"), require_capital=True)
+        if name:
+            return name
+    return None
+
+
 def merge(old: LeadDetails | None, new: LeadDetails) -> LeadDetails:
     """Later details update a lead; a field the new details lack keeps its known value."""
     if old is None:
@@ -57,8 +70,8 @@ def merge(old: LeadDetails | None, new: LeadDetails) -> LeadDetails:
 # --- Email -------------------------------------------------------------------------------------
 
 EMAIL = re.compile(
-    r"(?<![\w.%+-])"
-    r"[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?"
+    r"(?<![\w.%+'-])"
+    r"[A-Za-z0-9](?:[A-Za-z0-9._%+'-]{0,62}[A-Za-z0-9_%+-])?"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
     r"(?![\w-])"
 )
@@ -80,37 +93,43 @@ def is_email(value: str) -> bool:
 
 # --- Words that are not names or companies -----------------------------------------------------
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 _COMPANY_SUFFIXES = frozenset(
-    """
+    _words("""
     inc inc. incorporated llc l.l.c. ltd ltd. limited gmbh ag sa s.a. sas sarl bv b.v. nv n.v.
     corp corp. corporation co. plc pty oy ab aps a/s kg ug se srl s.r.l. spa s.p.a. llp lp
-    """.split()
+    """)
 )
 
 _NOT_NAME = STOPWORDS | frozenset(
-    """
+    _words("""
     interested looking here just new glad happy trying curious writing calling reaching working
     based back good great fine sorry still currently ready planning thinking hoping contacting
     going getting evaluating responsible head interested available excited wondering testing
-    from at with and or of for in on the an a not sure also very so i i'm i’m im
+    from at with and or of for in on the an a not sure also very so i i'm im i'd i'll i've
+    here's it's that's there's what's let's we're we'll we've you're
     hi hello hey dear greetings thanks thank regards best cheers sincerely kind warm
     team sales support marketing customer customers info admin contact office manager ceo cto
     cfo coo founder owner engineer developer director email mail phone mobile tel number company
     monday tuesday wednesday thursday friday saturday sunday today tomorrow
     january february march april may june july august september october november december
-    """.split()
+    """)
 )
 
 _NOT_COMPANY = (
     STOPWORDS
     | _COMPANY_SUFFIXES
     | frozenset(
-        """
+        _words("""
         hi hello hey dear greetings thanks regards cheers home work moment
         monday tuesday wednesday thursday friday saturday sunday today tomorrow weekend night
         january february march april june july august september october november december
         christmas easter noon
-        """.split()
+        """)
     )
 )
 
@@ -127,7 +146,7 @@ def _is_initial(word: str) -> bool:
 
 # --- Names -------------------------------------------------------------------------------------
 
-_NAME_WORDS = r"[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,4}"
+_NAME_WORDS = r"[^\W\d_][\w'\u2019.-]*(?:[ \t]+[^\W\d_][\w'\u2019.-]*){0,4}"
 
 _EXPLICIT_NAME = re.compile(
     r"(?:\bmy\s+(?:full\s+)?name\s+is|\bmy\s+name's|(?<![\w ])name\s*[:=])[ \t]*"
@@ -135,17 +154,23 @@ _EXPLICIT_NAME = re.compile(
     re.IGNORECASE,
 )
 _INTRODUCTION = re.compile(
-    r"(?:\bI'?m|\bI’m|\bI\s+am|\bthis\s+is|\bit'?s|\bit’s|\bhere\s+is|\bhere's|\bcall\s+me)"
+    r"(?:\bI'?m|\bI\u2019m|\bI\s+am|\bthis\s+is|\bit'?s|\bit\u2019s|\bhere\s+is|\bhere's|\bcall\s+me)"
     rf"[ \t]+(?P<name>{_NAME_WORDS})",
     re.IGNORECASE,
 )
 _NAME_BEFORE_EMAIL = re.compile(
     rf"(?im)^[ \t]*(?:{_GREETING}[ \t]*[,!]?[ \t]+)?(?P<name>{_NAME_WORDS})[ \t]*"
-    r"(?:[,;:<(|]|[-–—][ \t])[ \t]*(?:(?:e-?mail|mail)[ \t]*[:=]?[ \t]*)?<?(?P<email>\S+@)"
+    r"(?:[,;:<(|]|[-\u2013\u2014][ \t])[ \t]*"
+    r"(?:(?:e-?mail|mail)[ \t]*[:=]?[ \t]*)?<?(?P<email>\S+@)"
+)
+_NAME_AFTER_EMAIL = re.compile(
+    r"(?m)@[^\s<>()]+?>?[ \t]*(?:[-\u2013\u2014,|(][ \t]*)"
+    rf"(?P<name>{_NAME_WORDS})[ \t]*(?:[,)]|[.!]?[ \t]*$)"
 )
 _VALEDICTION = re.compile(
     r"(?im)^[ \t]*(?:thanks|thank\s+you|many\s+thanks|best|best\s+regards|kind\s+regards|"
-    r"regards|warm\s+regards|cheers|sincerely|all\s+the\s+best|--|—|–)[ \t]*[,!.]?[ \t]*\n?"
+    r"regards|warm\s+regards|cheers|sincerely|all\s+the\s+best|--|\u2014|\u2013)"
+    r"[ \t]*[,!.]?[ \t]*\n?"
     rf"[ \t]*(?P<name>{_NAME_WORDS})"
 )
 
@@ -158,7 +183,10 @@ def _name_from(words_text: str, *, require_capital: bool) -> str | None:
         word = raw
         ends_sentence = word.endswith(".") and not _is_initial(word)
         word = word.rstrip(".") if ends_sentence else word
-        if not word or word.lower() in _NOT_NAME or word.lower() in _COMPANY_SUFFIXES:
+        lowered = word.lower().replace("\u2019", "'")
+        if lowered in _COMPANY_SUFFIXES:
+            return None  # "Acme Inc" is a company, not a person
+        if not word or lowered in _NOT_NAME:
             break
         if any(char.isdigit() for char in word):
             break
@@ -177,14 +205,9 @@ def _name_from(words_text: str, *, require_capital: bool) -> str | None:
 
 
 def _find_name(text: str, email: str) -> str | None:
-    for match in _EXPLICIT_NAME.finditer(text):
-        name = _name_from(match.group("name"), require_capital=False)
-        if name:
-            return name
-    for match in _INTRODUCTION.finditer(text):
-        name = _name_from(match.group("name"), require_capital=True)
-        if name:
-            return name
+    name = extract_name(text)
+    if name:
+        return name
     for match in _NAME_BEFORE_EMAIL.finditer(text):
         candidate = match.group("name")
         name = _name_from(candidate, require_capital=True)
@@ -194,6 +217,10 @@ def _find_name(text: str, email: str) -> str | None:
             local_part = email.split("@")[0].lower()
             if name is not None and name.split()[0].lower() not in local_part:
                 name = None
+        if name:
+            return name
+    for match in _NAME_AFTER_EMAIL.finditer(text):
+        name = _name_from(match.group("name"), require_capital=True)
         if name:
             return name
     for match in _VALEDICTION.finditer(text):
@@ -227,7 +254,7 @@ _PHONE_KEYWORD = re.compile(
     re.IGNORECASE,
 )
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-_YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)?\d\d")
+_YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-\u2013/]\s*(?:19|20)?\d\d")
 _DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
 
 
@@ -258,7 +285,7 @@ _COMPANY_TRIGGERS = (
     (
         re.compile(
             r"\b(?:company|company\s+name|organi[sz]ation|employer|business\s+name)"
-            r"[ \t]*(?:[:=]|[-–][ \t])[ \t]*",
+            r"[ \t]*(?:[:=]|[-\u2013][ \t])[ \t]*",
             re.IGNORECASE,
         ),
         False,
@@ -283,8 +310,8 @@ _COMPANY_TRIGGERS = (
         # "I'm Jane from Acme", "this is Jane Doe from Acme", "we're with Acme", "I'm at Acme";
         # not "I'm happy with HubSpot".
         re.compile(
-            r"(?:\bI'?m|\bI’m|\bI\s+am|\bthis\s+is|\bit'?s|\bwe'?re|\bwe\s+are|\bhere)"
-            r"(?:[ \t]+(?:from|at|with)|(?:[ \t]+[^\W\d_][\w'’-]*){1,4}?[ \t]+from)[ \t]+",
+            r"(?:\bI'?m|\bI\u2019m|\bI\s+am|\bthis\s+is|\bit'?s|\bwe'?re|\bwe\s+are|\bhere)"
+            r"(?:[ \t]+(?:from|at|with)|(?:[ \t]+[^\W\d_][\w'\u2019-]*){1,4}?[ \t]+from)[ \t]+",
             re.IGNORECASE,
         ),
         True,
@@ -303,11 +330,11 @@ _COMPANY_TRIGGERS = (
 # "Jane Doe from Acme", "Jane at Acme", and "at Acme" opening a line; not "greetings from Berlin"
 # or "look at HubSpot".
 _NAME_THEN_COMPANY = re.compile(
-    r"(?:(?P<before>[^\W\d_][\w'’-]*)[ \t]+(?:from|at)|(?im:^[ \t]*(?:from|at)))[ \t]+"
+    r"(?:(?P<before>[^\W\d_][\w'\u2019-]*)[ \t]+(?:from|at)|(?im:^[ \t]*(?:from|at)))[ \t]+"
 )
 
 _SUFFIXED_COMPANY = re.compile(
-    r"(?P<company>(?:[^\W_][\w&'’.-]*[ \t]+){1,4}?"
+    r"(?P<company>(?:[^\W_][\w&'\u2019.-]*[ \t]+){1,4}?"
     r"(?:Inc\.?|Incorporated|LLC|L\.L\.C\.|Ltd\.?|Limited|GmbH|AG|SA|S\.A\.|SAS|SARL|BV|B\.V\.|"
     r"NV|N\.V\.|Corp\.?|Corporation|Co\.|PLC|plc|Pty\.?[ \t]+Ltd\.?|Oy|AB|ApS|A/S|KG|UG|SE|"
     r"S\.r\.l\.|Srl|SpA|S\.p\.A\.|LLP))(?![\w.])"
@@ -334,9 +361,8 @@ def _company_from(words_text: str, *, require_capital: bool) -> str | None:
         if is_suffix and words:
             words.append(word)
             break
-        if words and core in _COMPANY_CONNECTORS:
-            words.append(word)
-        elif not require_capital and core not in STOPWORDS and "@" not in word:
+        connector = bool(words) and core in _COMPANY_CONNECTORS
+        if connector or (not require_capital and core not in STOPWORDS and "@" not in word):
             words.append(word)
         elif word[:1].isupper() or word[:1].isdigit() or any(c.isupper() for c in word[1:]):
             if words and core in STOPWORDS:

@@ -3,10 +3,10 @@
 A conversation is created by `POST /v1/conversations`, which hands out a visitor token once; the
 database keeps only its SHA-256. Every other call needs `Authorization: Bearer <visitorToken>`.
 
-Webhook events are written to the outbox in the same transaction as the messages they describe, in
-this order: `conversation.started` (with the first visitor message), `message.sent` (visitor),
-`message.sent` (assistant), then `lead.captured` (once per conversation, when the agent first returns
-a lead; later details update that lead). A conversation with no visitor message never raised
+Webhook events are written to the outbox in the same transaction as the messages they describe,
+in this order: `conversation.started` (with the first visitor message), `message.sent` (visitor),
+`message.sent` (assistant), then `lead.captured` (once per conversation, when the agent first
+returns a lead; later details update that lead). A conversation with no visitor message never raised
 `conversation.started`, so ending it raises no `conversation.ended` either.
 """
 
@@ -19,7 +19,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -219,6 +219,10 @@ def _stored_reply(session: Session, conversation_id: str, client_message_id: str
     )
 
 
+def _role(value: str) -> Literal["user", "assistant"]:
+    return "assistant" if value == "assistant" else "user"
+
+
 def _prepare(
     sessions: sessionmaker[Session], conversation_id: str, token: str, body: SendMessageIn
 ) -> _Stored | _Ready:
@@ -245,7 +249,7 @@ def _prepare(
                 prompt=agent.prompt,
                 welcome_message=agent.welcome_message,
             ),
-            history=[Turn(role=m.role, content=m.content) for m in reversed(recent)],
+            history=[Turn(role=_role(m.role), content=m.content) for m in reversed(recent)],
         )
 
 
@@ -320,7 +324,7 @@ def _record(
                 message_id=message.id,
                 conversation_id=conversation_id,
                 agent_id=agent_id,
-                role=message.role,  # type: ignore[arg-type]
+                role=_role(message.role),
                 content=message.content,
                 created_at=message.created_at,
             ),

@@ -64,4 +64,5 @@ def claim_due(
 
 def still_claimed(model: Claimable, row_id: Any, token: str) -> ColumnElement[bool]:
     """WHERE clause for writing a result: the row, while `token` still holds it."""
-    return (model.id == row_id) & (model.claimed_by == token)
+    clause: ColumnElement[bool] = (model.id == row_id) & (model.claimed_by == token)
+    return clause

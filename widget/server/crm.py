@@ -17,9 +17,10 @@ Vendor calls:
   lost answer must not fail or duplicate). Result: `{"provider", "contactId", "created"}`.
 - Pipedrive: the v1 persons API. `POST {baseUrl}/v1/persons?api_token=<token>` with `{"name",
   "email": [{"value", "primary": true, "label": "work"}], "phone": [...]}` -> 201
-  `{"success": true, "data": {"id": N}}`. Before a retry, `GET /v1/persons/search?term=<email>
-  &fields=email&exact_match=true` looks for the person a lost answer may have created. The company is
-  not sent: Pipedrive links persons to organizations by id, which would need a second object.
+  `{"success": true, "data": {"id": N}}`. Before a retry,
+  `GET /v1/persons/search?term=<email>&fields=email&exact_match=true` looks for the person a lost
+  answer may have created. The company is not sent: Pipedrive links persons to organizations by
+  id, which would need a second object.
   Result: `{"provider", "personId", "created"}`.
 """
 
@@ -96,7 +97,9 @@ def base_url_for(provider: str, configured: str | None) -> str:
     return (configured or DEFAULT_BASE_URLS[provider]).rstrip("/")
 
 
-def create_actions(session: Session, row: OutboxEvent, first_attempt_at: datetime) -> list[CrmAction]:
+def create_actions(
+    session: Session, row: OutboxEvent, first_attempt_at: datetime
+) -> list[CrmAction]:
     """One pending action per CRM configured for the agent of the `lead.captured` `row`."""
     lead = json.loads(row.data_json)
     integrations = session.scalars(
@@ -136,7 +139,7 @@ def push_lead(
     except httpx.TimeoutException:
         return CrmOutcome(error=f"{vendor} did not answer in time", retryable=True)
     except httpx.HTTPError as exc:
-        # httpx messages carry no URL, but be sure the Pipedrive token (a query parameter) stays out.
+        # httpx messages carry no URL; still, keep the Pipedrive token (a query parameter) out.
         detail = str(exc).replace(token, "***") or type(exc).__name__
         return CrmOutcome(error=f"could not reach {vendor}: {detail}", retryable=True)
 
@@ -158,7 +161,9 @@ def _push_hubspot(client: httpx.Client, base_url: str, token: str, contact: Cont
         contact_id = _json(response).get("id")
         if contact_id is None:
             return CrmOutcome(error="HubSpot answered without a contact id")
-        return CrmOutcome(result={"provider": HUBSPOT, "contactId": str(contact_id), "created": True})
+        return CrmOutcome(
+            result={"provider": HUBSPOT, "contactId": str(contact_id), "created": True}
+        )
     if response.status_code == 409:
         found = _HUBSPOT_EXISTING_ID.search(str(_json(response).get("message", "")))
         if found:
@@ -291,7 +296,9 @@ def _record(
             completed_at=now,
         )
     else:
-        error = outcome.error or "the lead's conversation is unknown, so completion cannot be reported"
+        error = (
+            outcome.error or "the lead's conversation is unknown, so completion cannot be reported"
+        )
         delay = (
             delay_after_failure(settings.webhook_retry_delays, made, outcome.retry_after, rng)
             if outcome.retryable

@@ -1,4 +1,4 @@
-"""The delivery worker: outbox rows become signed webhook deliveries and CRM actions, sent and retried.
+"""The delivery worker: outbox rows become signed webhook deliveries and CRM actions, then sent.
 
 Everything a worker knows is in the database, so any number of workers (threads of the server, or
 extra processes started with `python -m widget.server.delivery --database-url URL`) can share the
@@ -10,9 +10,9 @@ work, and a crash or kill -9 loses nothing:
 2. Claims: due deliveries and CRM actions are leased atomically (`widget.server.claims`); a lease
    that its worker cannot finish (it died) runs out and the row is taken again.
 3. Attempt: `webhook-id` is the delivery's id, `webhook-timestamp` the time of the attempt, and
-   `webhook-signature` holds one `v1,` signature per active secret of the endpoint. The destination is
-   checked against the SSRF rules and the connection pinned to the checked address; redirects are
-   not followed. Any 2xx is success.
+   `webhook-signature` holds one `v1,` signature per active secret of the endpoint. The destination
+   is checked against the SSRF rules and the connection pinned to the checked address; redirects
+   are not followed. Any 2xx is success.
 4. Outcome: every attempt is logged; failures are retried on the WIDGET_WEBHOOK_RETRY_DELAYS
    schedule (see `widget.server.retry_schedule`); a 410 disables the endpoint, and so does an
    endpoint whose attempts have all failed for `disable_after` (5 days).
@@ -54,7 +54,6 @@ from widget.server.signing import webhook_headers
 from widget.server.ssrf import Resolver, UnsafeRequestError, guarded_client, system_resolver
 from widget.server.webhook_store import (
     FAILED,
-    PENDING,
     RESPONSE_EXCERPT_BYTES,
     SUCCEEDED,
     WebhookAttempt,
@@ -272,25 +271,27 @@ def _record_attempt(
         else:
             values |= {"next_attempt_at": now + timedelta(seconds=delay)}
     with transaction(sessions) as session:
-        # The attempt happened whoever holds the claim now, so it is always logged.
-        session.add(
-            WebhookAttempt(
-                delivery_id=delivery.id,
-                attempted_at=attempted_at,
-                status_code=result.status_code,
-                latency_ms=result.latency_ms,
-                error=result.error,
-                response_body=result.response_body,
-                worker=worker_id,
-            )
-        )
         written = session.execute(
             update(WebhookDelivery)
             .where(still_claimed(WebhookDelivery, delivery.id, claim))
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if written.rowcount != 1:  # type: ignore[attr-defined]
+        claimed = written.rowcount == 1  # type: ignore[attr-defined]
+        if claimed or session.get(WebhookDelivery, delivery.id) is not None:
+            # The attempt happened whoever holds the claim now, so it is logged either way.
+            session.add(
+                WebhookAttempt(
+                    delivery_id=delivery.id,
+                    attempted_at=attempted_at,
+                    status_code=result.status_code,
+                    latency_ms=result.latency_ms,
+                    error=result.error,
+                    response_body=result.response_body,
+                    worker=worker_id,
+                )
+            )
+        if not claimed:
             log.warning("delivery %s: claim lost before the attempt was recorded", delivery.id)
             return
         stored = session.get(WebhookEndpoint, endpoint.id)

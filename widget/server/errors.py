@@ -80,6 +80,13 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
                 "malformed_json",
                 f"The request body is not valid JSON{f': {detail}' if detail else ''}.",
             )
+        if tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes):
+            # FastAPI parses a body as JSON only when its Content-Type says it is JSON.
+            return error_response(
+                415,
+                "unsupported_media_type",
+                "Send the request body as JSON with 'Content-Type: application/json'.",
+            )
     return error_response(422, "invalid_request", describe_validation_errors(errors))
 
 
@@ -90,7 +97,13 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, exc.headers)
 
 
+async def _unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:
+    # Starlette still logs the exception with its traceback; the client gets the usual shape.
+    return error_response(500, "internal_error", "The server failed to handle this request.")
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

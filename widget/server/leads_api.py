@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from widget.events import Timestamp
 from widget.server.deps import SessionsDep, require_admin
@@ -84,7 +85,7 @@ def lead_out(lead: Lead) -> LeadOut:
     )
 
 
-def _contains(column: ColumnElement[str | None], text: str) -> ColumnElement[bool]:
+def _contains(column: InstrumentedAttribute[str | None], text: str) -> ColumnElement[bool]:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return func.lower(column).like(f"%{escaped}%", escape="\\")
 
@@ -142,7 +143,7 @@ def _summaries(
     ]
 
 
-def _summary_query() -> Select[tuple[Conversation, int, str | None]]:
+def _summary_query() -> Select[Conversation, int, str | None]:
     message_count = (
         select(func.count(Message.seq))
         .where(Message.conversation_id == Conversation.id)
@@ -171,21 +172,19 @@ def list_conversations(
         query = query.where(Conversation.agent_id == agent_id)
     query = query.order_by(Conversation.last_activity_at.desc(), Conversation.id)
     with sessions() as session:
-        rows = session.execute(query.limit(limit).offset(offset)).tuples().all()
-        return ConversationList(conversations=_summaries(list(rows)))
+        rows = session.execute(query.limit(limit).offset(offset)).all()
+        return ConversationList(conversations=_summaries([(c, n, lead) for c, n, lead in rows]))
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
 def get_conversation(conversation_id: str, sessions: SessionsDep) -> ConversationDetail:
     with sessions() as session:
-        row = (
-            session.execute(_summary_query().where(Conversation.id == conversation_id))
-            .tuples()
-            .one_or_none()
-        )
+        row = session.execute(
+            _summary_query().where(Conversation.id == conversation_id)
+        ).one_or_none()
         if row is None:
             raise ApiError(404, "not_found", f"No conversation {conversation_id!r}.")
-        (summary,) = _summaries([row])
+        (summary,) = _summaries([(row[0], row[1], row[2])])
         messages = session.scalars(
             select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
         ).all()

@@ -1,7 +1,7 @@
 """The server's tables (SQLAlchemy 2 typed models, portable column types only).
 
-Public ids are prefixed random strings (`widget.server.ids.new_id`). Times are stored and returned as
-timezone-aware UTC, whatever the database does with time zones.
+Public ids are prefixed random strings (`widget.server.ids.new_id`). Times are stored and returned
+as timezone-aware UTC, whatever the database does with time zones.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Agent(Base):
     name: Mapped[str] = mapped_column(String(200))
     prompt: Mapped[str] = mapped_column(Text)
     welcome_message: Mapped[str] = mapped_column(Text)
-    # Origins ("https://example.com", "http://localhost:3000") allowed to embed the frame; "*" = any.
+    # Origins allowed to embed the frame ("https://example.com", "http://localhost:3000"); "*": any.
     allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,4 @@
-"""Allowed embedding origins: `*`, or `scheme://host[:port]` exactly as a browser names an origin."""
+"""Allowed embedding origins: `*`, or `scheme://host[:port]` as a browser names an origin."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 
 def normalize_origin(value: str) -> str:
-    """The origin in canonical form (lowercase, default port dropped); ValueError says what's wrong."""
+    """The origin in canonical form (lowercase, no default port); ValueError says what's wrong."""
     value = value.strip()
     if value == "*":
         return value

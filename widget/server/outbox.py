@@ -1,8 +1,8 @@
 """The transactional outbox: webhook events are written in the same transaction as the change.
 
-A caller that changes state calls `enqueue(session, event, data)` before committing; the event exists
-if and only if the change commits. The body is built (and so validated) here, at the source, so a
-mistake fails the caller's transaction instead of a delivery hours later. The delivery worker
+A caller that changes state calls `enqueue(session, event, data)` before committing; the event
+exists if and only if the change commits. The body is built (and so validated) here, at the source,
+so a mistake fails the caller's transaction instead of a delivery hours later. The delivery worker
 (`widget.server.delivery`) fans rows out to subscribed endpoints and CRM actions.
 
 Committing a session that enqueued something wakes the delivery workers of this process, so a

@@ -1,4 +1,4 @@
-"""First start: the demo agent `ag_demo`, embeddable from every origin, with its product documents."""
+"""First start: the demo agent `ag_demo`, embeddable from any origin, with its product documents."""
 
 from __future__ import annotations
 

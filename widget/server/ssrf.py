@@ -1,11 +1,12 @@
 """The guard between user-supplied URLs (webhook endpoints, CRM base URLs) and our network.
 
-A destination is resolved and every address it resolves to is checked: loopback, private, link-local,
-shared (CGNAT), reserved, multicast and unspecified addresses are refused, and so are IPv6 forms that
-embed such an IPv4 address. The check runs when a URL is registered and again on every request, and
-`PinnedTransport` then connects to exactly the address it checked, so a DNS answer that changes
-between the check and the connection (DNS rebinding) cannot redirect the request. The Host header and
-the TLS server name stay those of the URL, so virtual hosts and certificates work as usual.
+A destination is resolved and every address it resolves to is checked: loopback, private,
+link-local, shared (CGNAT), reserved, multicast and unspecified addresses are refused, and so are
+IPv6 forms that embed such an IPv4 address. The check runs when a URL is registered and again on
+every request, and `PinnedTransport` then connects to exactly the address it checked, so a DNS
+answer that changes between the check and the connection (DNS rebinding) cannot redirect the
+request. The Host header and the TLS server name stay those of the URL, so virtual hosts and
+certificates work as usual.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 
 class UnsafeDestinationError(ValueError):
     """The URL is malformed or points at an address we refuse to send to."""
+
+
+class UnsafeRequestError(httpx.TransportError):
+    """`PinnedTransport` refused the destination; a transport error, so it is logged like one."""
 
 
 @dataclass(frozen=True)
@@ -178,10 +183,6 @@ class PinnedTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-class UnsafeRequestError(httpx.TransportError):
-    """Raised by `PinnedTransport` for a refused destination, so callers log it like a network error."""
-
-
 # Webhooks and CRM calls both get this long for a whole exchange before it counts as a failure.
 SEND_TIMEOUT_SECONDS = 15.0
 
@@ -192,7 +193,7 @@ def guarded_client(
     resolver: Resolver = system_resolver,
     timeout: float = SEND_TIMEOUT_SECONDS,
 ) -> httpx.Client:
-    """An httpx client for user-chosen URLs: checked and pinned, no redirects, no proxies from env."""
+    """An httpx client for user-chosen URLs: checked, pinned, no redirects, no env proxies."""
     return httpx.Client(
         transport=PinnedTransport(allow_private=allow_private, resolver=resolver),
         timeout=timeout,

@@ -1,12 +1,12 @@
 """The browser bundle, served from `Settings.bundle_dir` (what `make build` produces).
 
-- `/` is `demo.html`; `/widget.js`, `/frame.html`, `/snippet.html` and every other file under the
-  bundle dir are served by their path. Paths with empty, `.` or `..` segments are refused, so nothing
-  outside the bundle dir is reachable.
-- `/frame.html?agent=<agentId>` carries `Content-Security-Policy: frame-ancestors <origins>` from the
-  agent's allowed origins, so only those sites can embed the chat. An agent allowing `*` (the demo)
-  gets no frame-ancestors restriction at all: CSP's own `*` would still refuse `file:` pages. An
-  unknown or missing agent gets an HTML error page.
+- `/` is `demo.html`; `/widget.js`, `/frame.html`, `/snippet.html` and every other file under
+  the bundle dir are served by their path. Paths with empty, `.`, `..` or dot-file segments are
+  refused, so nothing outside the bundle dir is reachable.
+- `/frame.html?agent=<agentId>` carries `Content-Security-Policy: frame-ancestors <origins>` from
+  the agent's allowed origins, so only those sites can embed the chat. An agent allowing `*` (the
+  demo) gets no frame-ancestors restriction at all: CSP's own `*` would still refuse `file:` pages.
+  An unknown agent gets a 404 HTML page, a missing `agent` parameter a 400 one.
 - Caching: a file is immutable (`max-age=31536000, immutable`) when any segment of its path contains
   `@` (`pyodide@314.0.7/`) or a `-<8+ hex digits>` content hash (`app-1a2b3c4d5e6f/`), or it is a
   wheel (`.whl`: its name carries its version). Everything else is `no-cache` with an ETag, so a
@@ -31,6 +31,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from widget.server.deps import SessionsDep, SettingsDep
+from widget.server.errors import error_response
 from widget.server.models import Agent
 
 router = APIRouter(include_in_schema=False)
@@ -202,8 +203,6 @@ async def frame_page(
 def bundle_file(file_path: str, request: Request, settings: SettingsDep) -> Response:
     if file_path.startswith("v1/"):
         # An unknown API path answers in the API's JSON shape, not with an HTML page.
-        from widget.server.errors import error_response
-
         return error_response(404, "not_found", f"No API endpoint at /{file_path}.")
     path = resolve(settings.bundle_dir, file_path)
     if path is None:
