@@ -4,9 +4,9 @@
 // close. Python reaches it as `window.widgetBridge`.
 (function () {
   "use strict";
+  // The shim put a fresh random nonce in our URL; only its connect message carries it. It stays in
+  // the URL so that a reloaded frame can be connected again.
   var nonce = location.hash.slice(1);
-  // The nonce is a one-time secret: keep it out of anything the page later exposes.
-  history.replaceState(null, "", location.pathname + location.search);
 
   var storage = true;
   try {
@@ -55,7 +55,9 @@
     port.onmessage = function (e) {
       receive(e.data);
     };
-    outbox.splice(0).forEach(post);
+    outbox.splice(0).forEach(function (message) {
+      post(message);
+    });
   });
 
   // Until Python runs, closing is asked of the shim, which hides the frame and sends "close".
@@ -77,7 +79,9 @@
     // Python calls this once with its handler; commands that came first are replayed in order.
     connect: function (fn) {
       handler = fn;
-      backlog.splice(0).forEach(fn);
+      backlog.splice(0).forEach(function (message) {
+        fn(message);
+      });
     },
   };
 

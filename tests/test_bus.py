@@ -6,7 +6,7 @@ import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pytest
 from hypothesis import given, settings
@@ -287,7 +287,7 @@ behaviours: st.SearchStrategy[Behaviour] = st.one_of(
 registering: st.SearchStrategy[Operation] = st.tuples(
     st.sampled_from(["on", "once"]), event_names, listener_names
 )
-emitting: st.SearchStrategy[Operation] = st.tuples(st.just("emit"), event_names)
+emitting = cast("st.SearchStrategy[Operation]", st.tuples(st.just("emit"), event_names))
 # Registrations and emits weigh more: sequences that clear early rarely reach interesting states.
 operations: st.SearchStrategy[Operation] = st.one_of(
     registering,

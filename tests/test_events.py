@@ -152,7 +152,9 @@ def test_timestamp_validates_iso_strings_into_utc_datetimes() -> None:
         assert data.created_at == NOON
         assert data.created_at.tzinfo is UTC
     with pytest.raises(ValidationError, match="createdAt"):
-        conversation_started_at("yesterday at noon")
+        ConversationStartedData.model_validate(
+            {"conversationId": "conv_1", "agentId": "ag_1", "createdAt": "yesterday at noon"}
+        )
 
 
 # --- Client events --------------------------------------------------------------------------------

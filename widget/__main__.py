@@ -40,6 +40,7 @@ def _delegate(command: str, rest: list[str]) -> int:
 def _serve(host: str, port: int, log_level: str) -> int:
     import uvicorn
 
+    from widget.agent.core import AgentError
     from widget.server.app import create_app
     from widget.server.config import Settings, SettingsError
 
@@ -48,21 +49,27 @@ def _serve(host: str, port: int, log_level: str) -> int:
     except SettingsError as exc:
         print(f"widget: {exc}", file=sys.stderr)
         return 2
-    if settings.admin_key is None:
+    generated_key = settings.admin_key is None
+    if generated_key:
         settings = dataclasses.replace(settings, admin_key=secrets.token_urlsafe(32))
-        print(
-            "\n  WIDGET_ADMIN_KEY was not set; the admin API key for this run is:\n\n"
-            f"    {settings.admin_key}\n\n"
-            "  Set WIDGET_ADMIN_KEY to keep one key across restarts.\n",
-            flush=True,
-        )
+    try:
+        app = create_app(settings)
+    except AgentError as exc:  # e.g. only one of WIDGET_LLM_BASE_URL / WIDGET_LLM_MODEL set
+        print(f"widget: {exc}", file=sys.stderr)
+        return 2
     if not (settings.bundle_dir / "widget.js").is_file():
         print(
             f"widget: warning: {settings.bundle_dir} has no widget.js; run `make build` first.",
             file=sys.stderr,
             flush=True,
         )
-    app = create_app(settings)
+    if generated_key:
+        print(
+            "\n  WIDGET_ADMIN_KEY was not set; the admin API key for this run is:\n\n"
+            f"    {settings.admin_key}\n\n"
+            "  Set WIDGET_ADMIN_KEY to keep one key across restarts.\n",
+            flush=True,
+        )
     print(f"  Widget server: http://{_url_host(host)}:{port}/\n", flush=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level)
     return 0

@@ -73,6 +73,12 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": LAUNCH_ARGS}
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    # The panel's open animation moves the frame; clicks computed mid-animation can miss.
+    return {**browser_context_args, "reduced_motion": "reduce"}
+
+
 @pytest.fixture
 def storageless_browser(playwright: Playwright) -> Iterator[Browser]:
     """Chromium under Playwright's defaults: a cross-site frame gets no storage at all."""
@@ -109,13 +115,14 @@ def start_widget_server(tmp: Path, port: int | None = None, **env: str) -> Widge
         **env,
     }
     log = tmp / f"server-{port}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "widget", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp,
-        env=full_env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "widget", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=tmp,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = WidgetServer(f"http://127.0.0.1:{port}", process, full_env, log)
     wait_until_up(server)
     return server

@@ -32,7 +32,10 @@ def make_bundle(root: Path) -> Path:
     """What `make build` lays out, in miniature, with precompressed copies of widget.js."""
     files = {
         "widget.js": "/* the shim */ console.log('widget');\n" * 50,
-        "frame.html": "<!doctype html><title>Chat</title><main>frame</main>\n",
+        "frame.html": (
+            "<!doctype html><title>Chat</title>"
+            '<script id="agent-config" type="application/json">{{AGENT}}</script>\n'
+        ),
         "snippet.html": "<script async src='{{WIDGET_URL}}' data-agent-id='{{AGENT_ID}}'></script>",
         "demo.html": "<!doctype html><title>Demo</title><h1>Demo host page</h1>\n",
         f"{PYODIDE_DIR}/pyodide.asm.wasm": "\0asm fake wasm",

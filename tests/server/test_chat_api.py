@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -325,3 +326,25 @@ def test_admin_sees_conversations(
     assert detail["lead"]["email"] == "lee@example.org"
     assert client.get("/v1/conversations", headers=auth).status_code == 401
     assert client.get("/v1/conversations/conv_nope", headers=admin).status_code == 404
+
+
+def test_simultaneous_retries_store_one_message(
+    client: httpx.Client, start: Start, outbox: Outbox
+) -> None:
+    conversation_id, auth = start()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(
+            pool.map(
+                lambda _: send(client, conversation_id, auth, "Hello?", clientMessageId="same"),
+                range(4),
+            )
+        )
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.json()["reply"]["messageId"] for r in responses}) == 1
+    transcript = client.get(f"/v1/conversations/{conversation_id}/messages", headers=auth)
+    assert len(transcript.json()["messages"]) == 2
+    assert [name for name, _ in outbox()] == [
+        "conversation.started",
+        "message.sent",
+        "message.sent",
+    ]

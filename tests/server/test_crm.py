@@ -20,8 +20,8 @@ from widget.server.config import Settings
 from widget.server.models import Lead
 
 from .test_webhook_support import (
-    Receiver,
     Received,
+    Receiver,
     Reply,
     receiver,
     running_app,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -108,8 +109,38 @@ def test_missing_file_is_404(client: httpx.Client) -> None:
 def test_demo_frame_may_be_embedded_anywhere(client: httpx.Client, bundle_dir: Path) -> None:
     response = client.get("/frame.html?agent=ag_demo")
     assert response.status_code == 200
-    assert response.content == (bundle_dir / "frame.html").read_bytes()
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "frame-ancestors" not in response.headers.get("content-security-policy", "")
+
+
+def test_the_frame_carries_the_agents_public_settings(
+    client: httpx.Client, admin: dict[str, str]
+) -> None:
+    tricky = "Bob</script><script>alert(1)</script> & co\u2028"
+    client.patch(
+        "/v1/agents/ag_demo", headers=admin, json={"name": "Sales", "welcomeMessage": tricky}
+    )
+    response = client.get("/frame.html?agent=ag_demo")
+    assert response.headers["cache-control"] == "no-cache"
+    assert "</script><script>" not in response.text
+    embedded = response.text.split('type="application/json">')[1].split("</script>")[0]
+    assert json.loads(embedded) == {
+        "agentId": "ag_demo",
+        "name": "Sales",
+        "welcomeMessage": tricky,
+    }
+    assert "prompt" not in embedded
+
+    again = client.get(
+        "/frame.html?agent=ag_demo", headers={"If-None-Match": response.headers["etag"]}
+    )
+    assert again.status_code == 304
+    client.patch("/v1/agents/ag_demo", headers=admin, json={"name": "Support"})
+    changed = client.get(
+        "/frame.html?agent=ag_demo", headers={"If-None-Match": response.headers["etag"]}
+    )
+    assert changed.status_code == 200
+    assert '"name": "Support"' in changed.text
 
 
 def test_frame_ancestors_follow_the_agents_allowed_origins(

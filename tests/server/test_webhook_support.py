@@ -60,6 +60,11 @@ class Reply:
 Responder = Callable[[Received], Reply]
 
 
+class _Server(ThreadingHTTPServer):
+    # Many workers connect at once; the default backlog of 5 would refuse some of them.
+    request_queue_size = 128
+
+
 class Receiver:
     """An HTTP server on 127.0.0.1 that records every request and answers as told.
 
@@ -103,7 +108,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = _Server(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"

@@ -3,7 +3,8 @@
 - `/` is `demo.html`; `/widget.js`, `/frame.html`, `/snippet.html` and every other file under
   the bundle dir are served by their path. Paths with empty, `.`, `..` or dot-file segments are
   refused, so nothing outside the bundle dir is reachable.
-- `/frame.html?agent=<agentId>` carries `Content-Security-Policy: frame-ancestors <origins>` from
+- `/frame.html?agent=<agentId>` gets the agent's public settings (agentId, name, welcomeMessage)
+  as JSON in place of `{{AGENT}}`, and `Content-Security-Policy: frame-ancestors <origins>` from
   the agent's allowed origins, so only those sites can embed the chat. An agent allowing `*` (the
   demo) gets no frame-ancestors restriction at all: CSP's own `*` would still refuse `file:` pages.
   An unknown agent gets a 404 HTML page, a missing `agent` parameter a 400 one.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import mimetypes
 import os
 import re
@@ -27,7 +29,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from widget.server.deps import SessionsDep, SettingsDep
@@ -36,6 +37,7 @@ from widget.server.models import Agent
 
 router = APIRouter(include_in_schema=False)
 
+AGENT_PLACEHOLDER = "{{AGENT}}"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 _HASHED_SEGMENT = re.compile(r"-[0-9a-fA-F]{8,}(?:\.|$)")
@@ -172,6 +174,18 @@ def demo_page(request: Request, settings: SettingsDep) -> Response:
     return _bundle_file(request, settings.bundle_dir, "demo.html")
 
 
+def agent_json_for_script(agent: Agent) -> str:
+    """The agent's public settings as JSON that is safe inside a `<script>` element."""
+    text = json.dumps(
+        {"agentId": agent.id, "name": agent.name, "welcomeMessage": agent.welcome_message},
+        ensure_ascii=False,
+    )
+    # "</script>" or "<!--" in a name must not end the element; JSON reads the escapes back.
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escape)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
 @router.api_route("/frame.html", methods=["GET", "HEAD"])
 async def frame_page(
     request: Request,
@@ -179,24 +193,39 @@ async def frame_page(
     sessions: SessionsDep,
     agent: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    """The frame with the agent's public settings filled in (`{{AGENT}}`) and its CSP."""
     if not agent:
         return not_found_page("The frame needs ?agent=<agentId>.", status=400)
+    agent_id = agent
 
-    def allowed() -> list[str] | None:
+    def load() -> tuple[list[str], str] | None:
         with sessions() as session:
-            origins = session.scalar(select(Agent.allowed_origins).where(Agent.id == agent))
-            return None if origins is None else list(origins)
+            row = session.get(Agent, agent_id)
+            if row is None:
+                return None
+            return list(row.allowed_origins), agent_json_for_script(row)
 
-    origins = await run_in_threadpool(allowed)
-    if origins is None:
-        return not_found_page(f"No agent {agent!r} on this server.")
+    found = await run_in_threadpool(load)
+    if found is None:
+        return not_found_page(f"No agent {agent_id!r} on this server.")
+    origins, agent_json = found
     path = resolve(settings.bundle_dir, "frame.html")
     if path is None:
         return not_found_page("frame.html is not in the bundle; run `make build`.")
+    template = await run_in_threadpool(path.read_text, "utf-8")
+    body = template.replace(AGENT_PLACEHOLDER, agent_json).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {
+        "Cache-Control": REVALIDATE,
+        "ETag": etag,
+        "X-Content-Type-Options": "nosniff",
+    }
     csp = frame_ancestors(origins)
-    return file_response(
-        request, path, "frame.html", {"Content-Security-Policy": csp} if csp else None
-    )
+    if csp:
+        headers["Content-Security-Policy"] = csp
+    if _etag_matches(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 
 @router.api_route("/{file_path:path}", methods=["GET", "HEAD"])

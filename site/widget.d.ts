@@ -1,0 +1,83 @@
+// Generated from widget/events.py by `make gen`: do not edit by hand.
+// Types for host pages that embed the chat widget. Add this file to your TypeScript program
+// (tsconfig "include", or /// <reference path="widget.d.ts" />) and `widget.on(...)` is checked.
+
+/** What `widget_opened` callbacks receive. */
+export interface WidgetOpenedPayload {}
+
+/** What `widget_closed` callbacks receive. */
+export interface WidgetClosedPayload {}
+
+/** What `conversation_started` callbacks receive. */
+export interface ConversationStartedPayload {
+  /** The new conversation's id. */
+  conversationId: string;
+}
+
+/** What `message_sent` callbacks receive. */
+export interface MessageSentPayload {
+  /** The visitor's text as sent. */
+  message: string;
+  /** The conversation the message belongs to. */
+  conversationId: string;
+}
+
+/** What `message_received` callbacks receive. */
+export interface MessageReceivedPayload {
+  /** The agent's reply as shown. */
+  message: string;
+  /** The conversation the reply belongs to. */
+  conversationId: string;
+}
+
+/** What `lead_captured` callbacks receive. */
+export interface LeadCapturedPayload {
+  /** The conversation in which the lead was captured. */
+  conversationId: string;
+}
+
+/** Every event a host page can subscribe to, and the data its callback receives. */
+export interface WidgetEventMap {
+  /** The chat widget opens. */
+  widget_opened: WidgetOpenedPayload;
+  /** The chat widget closes. */
+  widget_closed: WidgetClosedPayload;
+  /** First message in a new conversation. */
+  conversation_started: ConversationStartedPayload;
+  /** User sends a message. */
+  message_sent: MessageSentPayload;
+  /** AI responds. */
+  message_received: MessageReceivedPayload;
+  /** AI captures a lead via the lead-capture tool. */
+  lead_captured: LeadCapturedPayload;
+}
+
+export type WidgetEventName = keyof WidgetEventMap;
+
+/** `window.widget`: usable at once; calls made before the widget is live are replayed in order. */
+export interface Widget {
+  /**
+   * Calls `callback` on every `event`. Returns a function that unsubscribes; calling it twice is
+   * harmless. An unknown event name or a callback that is not a function throws a TypeError.
+   */
+  on<K extends WidgetEventName>(event: K, callback: (data: WidgetEventMap[K]) => void): () => void;
+  /** Like `on`, but calls `callback` on the next `event` only. */
+  once<K extends WidgetEventName>(event: K, callback: (data: WidgetEventMap[K]) => void): () => void;
+  /** Removes `callback` from `event`. */
+  off<K extends WidgetEventName>(event: K, callback: (data: WidgetEventMap[K]) => void): void;
+  /** Opens the chat panel. */
+  open(): void;
+  /** Closes the chat panel. */
+  close(): void;
+  /** Opens the chat panel if it is closed, closes it if it is open. */
+  toggle(): void;
+  /** Resolves when the widget is live (Python and its UI have started). */
+  readonly ready: Promise<void>;
+}
+
+declare global {
+  interface Window {
+    widget: Widget;
+  }
+  var widget: Widget;
+}

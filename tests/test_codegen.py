@@ -1,0 +1,144 @@
+"""widget.codegen: the TypeScript declarations and the event lists of the host-page scripts."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from widget.codegen import (
+    DECLARATIONS_PATH,
+    EVENT_LIST_PATHS,
+    CodegenError,
+    generated_files,
+    main,
+    stale,
+    typescript_declarations,
+    write,
+)
+from widget.events import CLIENT_EVENT_DESCRIPTIONS, CLIENT_EVENTS
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+WIDGET_JS, SNIPPET_HTML = EVENT_LIST_PATHS
+
+# Stand-ins for the real files: CRLF line endings and text around the region must survive as is.
+JS_BEFORE = (
+    "(function () {\r\n"
+    '  const EVENTS = /*<events>*/["widget_opened", "old_event"]/*</events>*/;\r\n'
+    "  window.widget = window.widget || {};\r\n"
+    "})();\r\n"
+)
+HTML_BEFORE = (
+    '<script>\n  (function (w) { var events = /*<events>*/[]/*</events>*/; "{{AGENT_ID}}"; })'
+    "(window);\n</script>\n"
+    '<script async src="{{WIDGET_URL}}" data-agent-id="{{AGENT_ID}}"></script>\n'
+)
+NAMES = json.dumps(list(CLIENT_EVENTS), separators=(",", ":"))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / "site").mkdir()
+    (tmp_path / WIDGET_JS).write_bytes(JS_BEFORE.encode())
+    (tmp_path / SNIPPET_HTML).write_bytes(HTML_BEFORE.encode())
+    return tmp_path
+
+
+def test_write_replaces_only_the_marked_regions_and_creates_the_declarations(repo: Path) -> None:
+    assert sorted(stale(repo)) == sorted(repo / p for p in (DECLARATIONS_PATH, *EVENT_LIST_PATHS))
+    changed = write(repo)
+    assert sorted(changed) == sorted(repo / p for p in (DECLARATIONS_PATH, *EVENT_LIST_PATHS))
+    assert (repo / WIDGET_JS).read_bytes().decode() == JS_BEFORE.replace(
+        '["widget_opened", "old_event"]', NAMES
+    )
+    assert (repo / SNIPPET_HTML).read_bytes().decode() == HTML_BEFORE.replace("[]", NAMES, 1)
+    assert (repo / DECLARATIONS_PATH).read_text(encoding="utf-8") == typescript_declarations()
+    assert stale(repo) == []
+    assert write(repo) == []
+
+
+def test_event_list_is_the_registry_in_order(repo: Path) -> None:
+    write(repo)
+    region = re.search(r"/\*<events>\*/(.*?)/\*</events>\*/", (repo / WIDGET_JS).read_text())
+    assert region is not None
+    assert json.loads(region.group(1)) == list(CLIENT_EVENTS)
+
+
+def test_stale_lists_only_files_that_differ(repo: Path) -> None:
+    write(repo)
+    (repo / DECLARATIONS_PATH).write_text("// edited by hand\n", encoding="utf-8")
+    assert stale(repo) == [repo / DECLARATIONS_PATH]
+    assert generated_files(repo)[repo / DECLARATIONS_PATH] == typescript_declarations()
+
+
+def test_missing_file_is_named_and_nothing_is_written(repo: Path) -> None:
+    (repo / SNIPPET_HTML).unlink()
+    with pytest.raises(CodegenError, match=r"snippet\.html: missing"):
+        write(repo)
+    assert not (repo / DECLARATIONS_PATH).exists()
+    assert (repo / WIDGET_JS).read_bytes() == JS_BEFORE.encode()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "const EVENTS = [];\n",
+        "/*<events>*/[]/*</events>*/ /*<events>*/[]/*</events>*/\n",
+        "/*</events>*/[]/*<events>*/\n",
+        "/*<events>*/[]\n",
+    ],
+    ids=["no markers", "two regions", "reversed", "no end marker"],
+)
+def test_file_without_exactly_one_region_is_named(repo: Path, content: str) -> None:
+    (repo / WIDGET_JS).write_text(content, encoding="utf-8")
+    with pytest.raises(CodegenError, match=r"widget\.js: ") as raised:
+        stale(repo)
+    assert "/*<events>*/" in str(raised.value)
+    assert (repo / WIDGET_JS).read_text(encoding="utf-8") == content
+
+
+def test_declarations_describe_every_client_event_and_the_widget_api() -> None:
+    declarations = typescript_declarations()
+    for name, model in CLIENT_EVENTS.items():
+        payload = f"{model.__name__}Payload"
+        assert f"  /** {CLIENT_EVENT_DESCRIPTIONS[name]}. */\n  {name}: {payload};" in declarations
+        interface = re.search(rf"export interface {payload} \{{(.*?)\}}", declarations, re.DOTALL)
+        assert interface is not None, payload
+        for field in model.model_fields.values():
+            assert f"  {field.alias}: string;" in interface.group(1)
+    callback = "callback: (data: WidgetEventMap[K]) => void"
+    for line in (
+        f"on<K extends WidgetEventName>(event: K, {callback}): () => void;",
+        f"once<K extends WidgetEventName>(event: K, {callback}): () => void;",
+        f"off<K extends WidgetEventName>(event: K, {callback}): void;",
+        "open(): void;",
+        "close(): void;",
+        "toggle(): void;",
+        "readonly ready: Promise<void>;",
+        "widget: Widget;",
+        "var widget: Widget;",
+    ):
+        assert line in declarations
+
+
+def test_main_check_reports_stale_files_and_write_fixes_them(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--check", "--root", str(repo)]) == 1
+    assert "make gen" in capsys.readouterr().err
+    assert main(["--root", str(repo)]) == 0
+    assert main(["--check", "--root", str(repo)]) == 0
+    (repo / WIDGET_JS).unlink()
+    assert main(["--check", "--root", str(repo)]) == 2
+    assert "widget.js: missing" in capsys.readouterr().err
+
+
+def test_generated_files_are_current() -> None:
+    missing = [str(p) for p in EVENT_LIST_PATHS if not (REPO_ROOT / p).exists()]
+    if missing:
+        # TODO(lead): remove this skip once site/widget.js and site/snippet.html are committed.
+        pytest.skip(f"{', '.join(missing)} not written yet; codegen fills their event lists")
+    outdated = [str(path.relative_to(REPO_ROOT)) for path in stale(REPO_ROOT)]
+    assert not outdated, f"generated files are stale: {', '.join(outdated)}; run `make gen`"
