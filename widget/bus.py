@@ -85,6 +85,8 @@ class EventBus(Generic[EventName]):
         """Call each listener of `event` with `payload`, in registration order."""
         self._check(event)
         for registration in tuple(self._registrations.get(event, ())):
+            if not registration.active:
+                continue
             if registration.once:
                 self._remove(event, registration)
             try:

@@ -22,13 +22,15 @@ PAGE = """<!doctype html>
 <body><nav><a href="/">Home</a> <a href="/pricing">Pricing</a></nav>
 <h1>Acme docs</h1><p>Welcome to <b>Acme</b>&nbsp;docs &amp; guides.</p>
 <h2>Setup</h2><ul><li>Install it</li><li>Run it</li></ul>
+<pre><code>&lt;script async
+    src="widget.js"&gt;</code></pre>
 <script>alert("no")</script><noscript>Enable JavaScript</noscript><p>Done.</p></body></html>"""
 
 
 def test_html_keeps_headings_paragraphs_and_lists_and_drops_scripts_styles_and_navigation() -> None:
     assert extract_text("guide.html", PAGE) == (
         "# Acme docs\n\nWelcome to Acme docs & guides.\n\n## Setup\n\n- Install it\n- Run it\n\n"
-        "Done."
+        '```\n<script async\n    src="widget.js">\n```\n\nDone.'
     )
 
 

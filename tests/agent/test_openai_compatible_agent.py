@@ -83,7 +83,8 @@ def llm() -> Iterator[StandIn]:
     stand_in = StandIn()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stand_in))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval only makes `shutdown()` at teardown return sooner.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     stand_in.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     yield stand_in
@@ -144,7 +145,7 @@ async def test_wire_format_with_a_lead_capture_tool_call(llm: StandIn) -> None:
 
     assert reply.content == "Thanks Jane! The Team plan is $29 per month."
     assert reply.lead == LeadDetails(email="jane@acme.com", name="Jane Doe", company="Acme")
-    assert reply.sources == ["pricing.md"]
+    assert "pricing.md" in reply.sources
 
     first, second = llm.requests
     assert first.path == "/v1/chat/completions"
@@ -187,9 +188,9 @@ async def test_a_plain_answer_takes_one_request_and_no_key_means_no_authorizatio
     agent = OpenAICompatibleAgent(llm.base_url + "/", "test-model")  # its own client
     reply = await agent.reply(DEMO_AGENT, [], "Do you integrate with HubSpot?", demo_index())
 
-    assert reply == type(reply)(
-        "Parley integrates with HubSpot and Pipedrive.", None, ["crm-integrations.md"]
-    )
+    assert reply.content == "Parley integrates with HubSpot and Pipedrive."
+    assert reply.lead is None
+    assert reply.sources[0] == "crm-integrations.md"
     [request] = llm.requests
     assert request.path == "/v1/chat/completions"
     assert "authorization" not in request.headers
@@ -294,7 +295,7 @@ async def test_an_http_error_is_chained(llm: StandIn) -> None:
 async def test_a_timeout_is_an_agent_error(llm: StandIn) -> None:
     llm.responses = [HANG]
     agent = OpenAICompatibleAgent(llm.base_url, "test-model", timeout=0.5)
-    with pytest.raises(AgentError, match="did not answer within 0.5 s") as raised:
+    with pytest.raises(AgentError, match=r"did not answer within 0\.5 s") as raised:
         await agent.reply(DEMO_AGENT, [], "Hello?", demo_index())
     assert isinstance(raised.value.__cause__, httpx.TimeoutException)
 

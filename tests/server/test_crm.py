@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from widget.events import parse_webhook
 from widget.server.config import Settings
@@ -181,7 +182,8 @@ def capture_lead(api: httpx.Client) -> str:
 
 
 def stored_lead(app: FastAPI, conversation_id: str) -> Lead:
-    with app.state.sessions() as session:
+    sessions: sessionmaker[Session] = app.state.sessions
+    with sessions() as session:
         lead = session.scalar(select(Lead).where(Lead.conversation_id == conversation_id))
         assert lead is not None
         return lead

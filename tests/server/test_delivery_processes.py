@@ -268,7 +268,9 @@ def add_lead(session: Session, i: int) -> LeadCapturedData:
         email=f"visitor{i}@example.com",
         created_at=datetime.now(UTC),
     )
-    session.add_all([conversation, lead])
+    session.add(conversation)
+    session.flush()  # no ORM relationship orders these inserts; the foreign key needs it first
+    session.add(lead)
     return LeadCapturedData(
         lead_id=lead.id,
         agent_id="ag_crm",
@@ -288,6 +290,7 @@ def test_leads_raised_while_no_worker_runs_reach_the_crm_once_each(
             endpoint = add_endpoint(sessions, hook.url, ["ai-action.completed"])
             with transaction(sessions) as session:
                 session.add(Agent(id="ag_crm", name="CRM", prompt="", welcome_message=""))
+                session.flush()
                 session.add(
                     CrmIntegration(
                         agent_id="ag_crm",

@@ -3,6 +3,7 @@ redelivery, test events and endpoint disabling. Real app on uvicorn, real receiv
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -425,3 +426,21 @@ def test_chat_api_events_reach_the_receiver(api: httpx.Client, hook: Receiver) -
     requests = hook.wait_for(3)
     events = sorted(verify(endpoint["secret"], r)["event"] for r in requests)
     assert events == ["conversation.started", "message.sent", "message.sent"]
+
+
+def test_redelivery_waits_for_an_attempt_in_flight(
+    app: FastAPI, api: httpx.Client, hook: Receiver
+) -> None:
+    hook.hold = threading.Event()
+    endpoint = register(api, hook.url, ["lead.captured"])
+    emit(app, "lead.captured")
+    hook.wait_for(1)
+    (delivery,) = deliveries(api, endpoint["id"])
+    busy = api.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{delivery['id']}/redeliver")
+    assert busy.status_code == 409
+    assert "being sent right now" in busy.json()["error"]["message"]
+    hook.hold.set()
+    finished(api, endpoint["id"], 1)
+    again = api.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{delivery['id']}/redeliver")
+    assert again.status_code == 202
+    assert len({r.headers["webhook-id"] for r in hook.wait_for(2)}) == 1

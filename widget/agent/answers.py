@@ -97,9 +97,9 @@ def answer_from(index: KnowledgeIndex, query: str) -> Answer | None:
         # Words of the question in the passage count fully; in the heading right above it (often
         # the question itself, "Does it slow my site?") nearly as much again; in the headings
         # further up, which only say what the whole section is about, a little.
-        weight = sum(index.idf(t) for t in terms & set(tokenize(passage.text)))
-        weight += 0.8 * sum(index.idf(t) for t in terms & set(tokenize(passage.heading)))
-        weight += 0.3 * sum(index.idf(t) for t in terms & set(tokenize(passage.ancestors)))
+        weight = index.weight(terms & set(tokenize(passage.text)))
+        weight += 0.8 * index.weight(terms & set(tokenize(passage.heading)))
+        weight += 0.3 * index.weight(terms & set(tokenize(passage.ancestors)))
         if subject and _defines(passage.text, subject):
             weight *= 1.5  # "What is Parley?" is best answered by "Parley is ..."
         return weight

@@ -361,6 +361,9 @@ gave (never guess a detail they did not give).
 Reply in plain text, without HTML or Markdown formatting."""
 
 _MAX_TOOL_ROUNDS = 3
+# The model reads the passages and judges them itself, so it may see looser matches than the
+# rule agent would quote ("I'm Jane from Acme, what does the Team plan cost?").
+_LLM_MIN_COVERAGE = 0.25
 
 
 class OpenAICompatibleAgent:
@@ -401,7 +404,8 @@ class OpenAICompatibleAgent:
         knowledge: KnowledgeIndex,
     ) -> AgentReply:
         earlier = _earlier_turns(history, message)
-        hits = relevant_hits(knowledge, self._retrieval_query(earlier, message), k=3)
+        query = self._retrieval_query(earlier, message)
+        hits = relevant_hits(knowledge, query, k=3, min_coverage=_LLM_MIN_COVERAGE)
         sources = list(dict.fromkeys(chunk.document for chunk, _ in hits))
         context = "\n\n".join(
             f"[{number}] (from {chunk.document})\n{chunk.text}"
@@ -436,11 +440,13 @@ class OpenAICompatibleAgent:
 
     @staticmethod
     def _retrieval_query(history: Sequence[Turn], message: str) -> str:
-        # "And the Business plan?" means little alone; the previous question gives it context.
-        if len(message.split()) < 5:
+        # An email address is no search term; "And the Business plan?" means little alone, so
+        # the previous question gives it context.
+        query = EMAIL.sub(" ", message)
+        if len(query.split()) < 5:
             previous = [turn.content for turn in history if turn.role == "user"][-1:]
-            return " ".join([*previous, message])
-        return message
+            query = " ".join([*previous, query])
+        return query
 
     async def _converse(
         self, client: httpx.AsyncClient, messages: list[dict[str, Any]], visitor_text: str

@@ -111,12 +111,15 @@ _BLOCK_TAGS = frozenset(
 _HEADING_TAGS = {f"h{level}": level for level in range(1, 7)}
 
 
+_PRE_FENCE = "\x00pre\x00"  # marks <pre> bounds until they become ``` fences
+
+
 class _HtmlText(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.pieces: list[str] = []
         self._skipping: list[str] = []
-        self._pre_depth = 0
+        self.pre_depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self._skipping or tag in _SKIPPED_TAGS:
@@ -130,8 +133,10 @@ class _HtmlText(HTMLParser):
         elif tag == "br":
             self.pieces.append("\n")
         elif tag == "pre":
-            self._pre_depth += 1
-            self.pieces.append("\n\n")
+            # As a fenced code block: split_document keeps it whole, indentation and all.
+            self.pre_depth += 1
+            if self.pre_depth == 1:
+                self.pieces.append(f"\n\n{_PRE_FENCE}\n")
         elif tag in ("td", "th"):
             self.pieces.append(" ")
         elif tag in _BLOCK_TAGS:
@@ -144,23 +149,34 @@ class _HtmlText(HTMLParser):
             return
         if tag in _HEADING_TAGS or tag in _BLOCK_TAGS:
             self.pieces.append("\n\n")
-        elif tag == "pre":
-            self._pre_depth = max(0, self._pre_depth - 1)
-            self.pieces.append("\n\n")
+        elif tag == "pre" and self.pre_depth:
+            self.pre_depth -= 1
+            if self.pre_depth == 0:
+                self.pieces.append(f"\n{_PRE_FENCE}\n\n")
 
     def handle_data(self, data: str) -> None:
         if self._skipping:
             return
-        self.pieces.append(data if self._pre_depth else re.sub(r"\s+", " ", data))
+        self.pieces.append(data if self.pre_depth else re.sub(r"\s+", " ", data))
 
 
 def _html_to_text(html: str) -> str:
     parser = _HtmlText()
     parser.feed(html)
     parser.close()
-    lines = [line.strip() for line in "".join(parser.pieces).split("\n")]
-    # A heading or list item whose text was all skipped leaves a bare marker behind.
-    lines = [line for line in lines if not re.fullmatch(r"#+|-", line)]
+    if parser.pre_depth:  # an unclosed <pre>
+        parser.pieces.append(f"\n{_PRE_FENCE}\n")
+    lines: list[str] = []
+    in_pre = False
+    for line in "".join(parser.pieces).split("\n"):
+        if line == _PRE_FENCE:
+            in_pre = not in_pre
+            lines.append("```")
+        elif in_pre:
+            lines.append(line.rstrip())
+        # A heading or list item whose text was all skipped leaves a bare marker behind.
+        elif not re.fullmatch(r"#+|-", line.strip()):
+            lines.append(line.strip())
     return "\n".join(lines)
 
 
@@ -469,7 +485,9 @@ class KnowledgeIndex:
     def ranked(self, query: str, k: int = 3) -> list[tuple[int, float]]:
         """Like `search`, with each chunk's position in `chunks` instead of the chunk."""
         scores: dict[int, float] = {}
-        for term in set(tokenize(query)):
+        # Sorted, so that sums come out the same in every process (set order varies with the
+        # hash seed, and float addition is not associative): equal questions rank equally.
+        for term in sorted(set(tokenize(query))):
             postings = self._postings.get(term)
             if not postings:
                 continue
@@ -490,8 +508,11 @@ class KnowledgeIndex:
         is about what was asked ("Do you sell pizza?" vs a passage that only says "sell").
         """
         terms = set(tokenize(query))
-        if not terms:
+        present = terms & set(tokenize(text))
+        if not present:
             return 0.0
-        present = set(tokenize(text))
-        total = sum(self.idf(term) for term in terms)
-        return sum(self.idf(term) for term in terms & present) / total if total else 0.0
+        return 1.0 if present == terms else self.weight(present) / self.weight(terms)
+
+    def weight(self, terms: Iterable[str]) -> float:
+        """The summed IDF of (tokenized) terms, in a fixed order so that it is reproducible."""
+        return math.fsum(self.idf(term) for term in sorted(terms))
