@@ -1,13 +1,13 @@
-"""`python -m widget build`: assemble the bundle the server serves, from pinned local sources only.
+"""`python -m widget build`: assemble the bundle the server serves, from pinned sources only.
 
-The output folder (default `build/`) holds `widget.js`, `frame.html`, `snippet.html`, `demo.html` and
-`bundle/`, whose subfolders are named by version or content hash so they can be cached forever:
+The output folder (default `build/`) holds `widget.js`, `frame.html`, `snippet.html`, `demo.html`
+and `bundle/`, whose subfolders are named by version or content hash so they can be cached forever:
 
-- `bundle/pyodide@<v>/`, `bundle/pyscript@<v>/`, `bundle/fake-indexeddb@<v>/`: from `node_modules`
-  (npm, pinned by package-lock.json with integrity hashes);
+- `bundle/pyodide@<v>/`, `bundle/pyscript@<v>/`, `bundle/fake-indexeddb@<v>/`: from
+  `node_modules` (npm, pinned by package-lock.json with integrity hashes);
 - `bundle/wheels/`: pydantic and its dependencies for Pyodide's ABI (requirements-browser.txt, with
   hashes checked by pip);
-- `bundle/app-<hash>/`: the project's browser Python as a wheel, plus the frame's CSS and boot script.
+- `bundle/app-<hash>/`: the project's browser Python as a wheel, with the frame's CSS and boot JS.
 """
 
 from __future__ import annotations
@@ -185,7 +185,9 @@ def build(out: Path) -> Path:
     pyscript_dir = f"bundle/pyscript@{pyscript_v}"
     _copy(sorted(pyscript_dist.glob("*.js")), staging / pyscript_dir)
     fakeidb_dir = f"bundle/fake-indexeddb@{fakeidb_v}"
-    _copy(sorted((NODE_MODULES / "fake-indexeddb" / "build" / "esm").iterdir()), staging / fakeidb_dir)
+    _copy(
+        sorted((NODE_MODULES / "fake-indexeddb" / "build" / "esm").iterdir()), staging / fakeidb_dir
+    )
     _copy(wheels, bundle / "wheels")
 
     app_dir = f"bundle/app-{app_hash()}"

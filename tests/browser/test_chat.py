@@ -1,4 +1,4 @@
-"""The conversation in the browser: all six events, their order, leads, reloads, outages, keyboard."""
+"""The conversation in the browser: the six events, their order, leads, reloads, outages, keys."""
 
 from __future__ import annotations
 
@@ -87,7 +87,8 @@ def test_a_conversation_fires_every_event_in_order_and_one_lead(
     assert "widget" in answer.lower()
     with widget_server.admin() as admin:
         leads = [
-            lead for lead in admin.get("/v1/leads").json()["leads"]
+            lead
+            for lead in admin.get("/v1/leads").json()["leads"]
             if lead["conversationId"] == conversation_id
         ]
     assert len(leads) == 1
@@ -121,7 +122,7 @@ def test_text_from_the_visitor_and_server_is_shown_as_text_with_safe_links(
 ) -> None:
     page = events_page()
     frame = open_chat(page)
-    send(frame, "<img src=x onerror=\"parent.hacked=1\"> see https://example.com/a?b=1")
+    send(frame, '<img src=x onerror="parent.hacked=1"> see https://example.com/a?b=1')
     wait_for(page, "message_received")
     log = transcript(frame)
     expect(log).to_contain_text('<img src=x onerror="parent.hacked=1">')
@@ -137,7 +138,9 @@ def test_typing_indicator_while_the_agent_answers(events_page: Callable[..., Pag
     # Hold the reply until the indicator has been seen, then let it through.
     page.context.route(
         "**/v1/conversations/*/messages",
-        lambda route, request: held.append(route) if request.method == "POST" else route.continue_(),
+        lambda route, request: (
+            held.append(route) if request.method == "POST" else route.continue_()
+        ),
     )
     send(frame, "How much does it cost?")
     typing = frame.get_by_role("status", name="The assistant is typing")
@@ -179,7 +182,9 @@ def test_new_conversation_is_a_visible_action(events_page: Callable[..., Page]) 
     expect(transcript(frame)).not_to_contain_text("Hello there")
     send(frame, "Hello again")
     wait_for(page, "conversation_started", 2)
-    started = [e["data"]["conversationId"] for e in seen(page) if e["name"] == "conversation_started"]
+    started = [
+        e["data"]["conversationId"] for e in seen(page) if e["name"] == "conversation_started"
+    ]
     assert started[0] != started[1]
 
 
@@ -260,9 +265,12 @@ def test_the_widget_starts_and_chats_in_a_frame_denied_storage(
         "{name:n,data:d})));</script>"
     )
     page.goto(host_site.page(host_site.snippet() + recorder))
-    assert page.frames[1].evaluate(
-        "() => { try { localStorage.length; return true } catch (e) { return false } }"
-    ) is False
+    assert (
+        page.frames[1].evaluate(
+            "() => { try { localStorage.length; return true } catch (e) { return false } }"
+        )
+        is False
+    )
     wait_ready_(page)
     frame = open_chat(page)
     send(frame, "What does this product do?")

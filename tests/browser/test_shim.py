@@ -28,7 +28,9 @@ def wait_events(page: Page, count: int) -> None:
     page.wait_for_function(f"window.seen.length >= {count}", timeout=10_000)
 
 
-def test_listeners_added_before_widget_js_arrives_get_events(page: Page, host_site: HostSite) -> None:
+def test_listeners_added_before_widget_js_arrives_get_events(
+    page: Page, host_site: HostSite
+) -> None:
     # The stub alone: widget.js is injected only after the page has subscribed and asked to open.
     url = host_site.page(
         host_site.stub_only()
@@ -125,7 +127,9 @@ def test_once_fires_once_and_unsubscribe_is_idempotent(events_page: Callable[...
     assert page.evaluate("count") == {"once": 1, "unsub": 0, "kept": 2}
 
 
-def test_listener_unsubscribing_during_emit_breaks_nothing(events_page: Callable[..., Page]) -> None:
+def test_listener_unsubscribing_during_emit_breaks_nothing(
+    events_page: Callable[..., Page],
+) -> None:
     page = events_page()
     page.evaluate(
         """() => {
@@ -165,9 +169,7 @@ def test_throwing_listener_is_reported_and_others_still_run(
 
 
 @pytest.mark.parametrize("stage", ["stub", "loaded"])
-def test_type_errors_name_the_valid_events(
-    page: Page, host_site: HostSite, stage: str
-) -> None:
+def test_type_errors_name_the_valid_events(page: Page, host_site: HostSite, stage: str) -> None:
     body = host_site.stub_only() if stage == "stub" else host_site.snippet()
     page.goto(host_site.page(body))
     if stage == "loaded":
@@ -186,9 +188,7 @@ def test_type_errors_name_the_valid_events(
         assert EVENT_NAMES in result[1]
 
 
-def test_snippet_twice_gives_one_widget_and_single_events(
-    page: Page, host_site: HostSite
-) -> None:
+def test_snippet_twice_gives_one_widget_and_single_events(page: Page, host_site: HostSite) -> None:
     snippet = host_site.snippet()
     recorder = "<script>window.seen=[];widget.on('widget_opened',d=>seen.push(d));</script>"
     page.goto(host_site.page(snippet + recorder + snippet))
@@ -250,8 +250,12 @@ def test_nothing_is_fetched_outside_the_two_origins(page: Page, host_site: HostS
 
 
 def test_frame_ignores_messages_from_the_host_page(page: Page, host_site: HostSite) -> None:
-    page.goto(host_site.page(host_site.snippet() + "<script>window.seen=[];"
-                             "widget.on('widget_opened',d=>seen.push(d));</script>"))
+    page.goto(
+        host_site.page(
+            host_site.snippet() + "<script>window.seen=[];"
+            "widget.on('widget_opened',d=>seen.push(d));</script>"
+        )
+    )
     wait_ready_(page)
     # A script on the host page posts straight to the frame, with and without a guessed nonce.
     page.evaluate(

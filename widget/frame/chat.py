@@ -10,6 +10,7 @@ Browser events are emitted once the server holds the message, each exactly once:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,7 +123,9 @@ class Chat:
         if any(m.get("role") == "user" for m in data.get("messages", [])):
             self.started = True
         if data.get("ended"):
-            self.transcript.notice("This conversation has ended. Your next message starts a new one.")
+            self.transcript.notice(
+                "This conversation has ended. Your next message starts a new one."
+            )
             self._forget_conversation()
         self._show_pending()
 
@@ -137,10 +140,9 @@ class Chat:
             self.transcript.message("assistant", self.welcome)
         self.on_change()
         if conversation_id and token:
-            try:
+            # Unreachable now? The server ends idle conversations itself.
+            with contextlib.suppress(ServerUnreachable, ApiError):
                 await self.api.end(conversation_id, token)
-            except (ServerUnreachable, ApiError):
-                pass  # the server ends idle conversations itself
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -183,7 +185,7 @@ class Chat:
             self.on_change()
 
     async def _deliver(self, out: Outgoing) -> bool:
-        """True when the message is done with (sent, or refused for good); False to stop and wait."""
+        """True when the message is done with (sent, or refused for good); False to wait."""
         self.transcript.show_typing(after=out.bubble)
         try:
             response = await self._post(out)

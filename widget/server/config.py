@@ -16,7 +16,16 @@ from sqlalchemy.engine import make_url
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BUNDLE_DIR = REPO_ROOT / "build"
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (
-    0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0
+    0.0,
+    5.0,
+    300.0,
+    1800.0,
+    7200.0,
+    18000.0,
+    36000.0,
+    50400.0,
+    72000.0,
+    86400.0,
 )
 DEFAULT_IDLE_MINUTES = 30.0
 LLM_PREFIX = "WIDGET_LLM_"
