@@ -209,6 +209,8 @@ def build(out: Path) -> Path:
         frame = frame.replace(key, value)
     (staging / "frame.html").write_text(frame)
     _copy((SITE / name for name in ("widget.js", "snippet.html", "demo.html")), staging)
+    if (SITE / "dashboard").is_dir():
+        _copy([SITE / "dashboard"], staging)
 
     shutil.rmtree(out, ignore_errors=True)
     os.replace(staging, out)
