@@ -1,4 +1,4 @@
-"""`python -m widget serve|build|gen`: run the server, build the browser bundle, generate code."""
+"""`python -m widget serve|build|gen|receive`: the server, the bundle, codegen, a test receiver."""
 
 from __future__ import annotations
 
@@ -19,9 +19,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--log-level", default="info", help="uvicorn log level (info)")
     commands.add_parser("build", help="build the browser bundle (see widget.build)", add_help=False)
     commands.add_parser("gen", help="regenerate code derived from widget.events", add_help=False)
+    commands.add_parser(
+        "receive", help="a local webhook receiver that verifies deliveries", add_help=False
+    )
 
     # build and gen own their options; hand them everything after the subcommand.
-    if args and args[0] in ("build", "gen"):
+    if args and args[0] in ("build", "gen", "receive"):
         return _delegate(args[0], args[1:])
     parsed = parser.parse_args(args)
     return _serve(parsed.host, parsed.port, parsed.log_level)
@@ -32,6 +35,10 @@ def _delegate(command: str, rest: list[str]) -> int:
         from widget.build import main as build_main
 
         return int(build_main(rest) or 0)
+    if command == "receive":
+        from widget.receiver import main as receive_main
+
+        return receive_main(rest)
     from widget.codegen import main as codegen_main
 
     return int(codegen_main(rest) or 0)
