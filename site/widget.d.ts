@@ -73,6 +73,8 @@ export interface Widget {
   toggle(): void;
   /** Resolves when the widget is live (Python and its UI have started). */
   readonly ready: Promise<void>;
+  /** The names of every event, in the order of the event table. */
+  readonly events: readonly WidgetEventName[];
 }
 
 declare global {
