@@ -208,7 +208,9 @@ def build(out: Path) -> Path:
     for key, value in replacements.items():
         frame = frame.replace(key, value)
     (staging / "frame.html").write_text(frame)
-    _copy((SITE / name for name in ("widget.js", "widget.d.ts", "snippet.html", "demo.html")), staging)
+    _copy(
+        (SITE / name for name in ("widget.js", "widget.d.ts", "snippet.html", "demo.html")), staging
+    )
     if (SITE / "dashboard").is_dir():
         _copy([SITE / "dashboard"], staging)
 
