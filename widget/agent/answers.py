@@ -176,12 +176,21 @@ def to_plain_text(markdown: str) -> str:
     """Markdown as plain text: no emphasis markers, code fences or heading marks; links kept as
     "text (url)"."""
     lines: list[str] = []
+    in_code = joinable = False
     for line in markdown.split("\n"):
         if re.match(r"\s*(```|~~~)", line):
+            in_code = not in_code
+            joinable = False
             continue
         line = re.sub(r"^#{1,6}\s+", "", line)
         line = re.sub(r"^(\s*)[*+]\s+", r"\1- ", line)
+        starts_block = not line.strip() or re.match(r"\s*(-|\d+[.)])\s", line)
+        # A soft-wrapped line continues its paragraph: the chat bubble wraps text itself.
+        if joinable and not in_code and not starts_block:
+            lines[-1] = f"{lines[-1]} {line.strip()}"
+            continue
         lines.append(line)
+        joinable = bool(line.strip()) and not in_code and not line.rstrip().endswith(":")
     text = "\n".join(lines)
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", r"\1 (\2)", text)
