@@ -173,7 +173,9 @@ def test_a_reload_keeps_the_conversation(
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
 
 
-def test_new_conversation_is_a_visible_action(events_page: Callable[..., Page]) -> None:
+def test_new_conversation_is_a_visible_action_that_ends_the_old_one(
+    events_page: Callable[..., Page], widget_server: WidgetServer
+) -> None:
     page = events_page()
     frame = open_chat(page)
     send(frame, "Hello there")
@@ -186,6 +188,11 @@ def test_new_conversation_is_a_visible_action(events_page: Callable[..., Page]) 
         e["data"]["conversationId"] for e in seen(page) if e["name"] == "conversation_started"
     ]
     assert started[0] != started[1]
+    with widget_server.admin() as admin:
+        old = admin.get(f"/v1/conversations/{started[0]}").json()
+        new = admin.get(f"/v1/conversations/{started[1]}").json()
+    assert old["endedAt"] is not None
+    assert new["endedAt"] is None
 
 
 @pytest.fixture

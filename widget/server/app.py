@@ -41,6 +41,7 @@ EXTENSIONS: tuple[str, ...] = (
     "widget.server.webhooks_api",
     "widget.server.delivery",
     "widget.server.crm_api",
+    "widget.server.dashboard",
 )
 
 
