@@ -1,4 +1,4 @@
-"""The owner's backend gets the visitor's whole story, signed, while the host page gets its events."""
+"""The owner's backend gets the visitor's whole story, signed, as the host page gets its events."""
 
 from __future__ import annotations
 
