@@ -51,6 +51,9 @@
     var data = event.data;
     if (port || event.source !== window.parent || !data || data.type !== "widget:connect") return;
     if (!nonce || data.nonce !== nonce || !event.ports[0]) return;
+    // Where the browser names the embedding origin, the connect must come from it.
+    var ancestors = location.ancestorOrigins;
+    if (ancestors && ancestors.length && event.origin !== ancestors[0]) return;
     port = event.ports[0];
     port.onmessage = function (e) {
       receive(e.data);
