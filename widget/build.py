@@ -169,6 +169,13 @@ def frame_config(pyodide_dir: str, wheels: Sequence[str]) -> dict[str, object]:
     return config
 
 
+def demo_page() -> str:
+    """The demo host page, embedding the widget with the very snippet owners paste."""
+    snippet = (SITE / "snippet.html").read_text()
+    snippet = snippet.replace("{{WIDGET_URL}}", "widget.js").replace("{{AGENT_ID}}", "ag_demo")
+    return (SITE / "demo.html").read_text().replace("{{SNIPPET}}", snippet.strip())
+
+
 def build(out: Path) -> Path:
     pyodide_v = npm_version("pyodide")
     pyscript_v = npm_version("@pyscript/core")
@@ -208,9 +215,8 @@ def build(out: Path) -> Path:
     for key, value in replacements.items():
         frame = frame.replace(key, value)
     (staging / "frame.html").write_text(frame)
-    _copy(
-        (SITE / name for name in ("widget.js", "widget.d.ts", "snippet.html", "demo.html")), staging
-    )
+    _copy((SITE / name for name in ("widget.js", "widget.d.ts", "snippet.html")), staging)
+    (staging / "demo.html").write_text(demo_page())
     if (SITE / "dashboard").is_dir():
         _copy([SITE / "dashboard"], staging)
 
