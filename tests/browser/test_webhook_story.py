@@ -75,8 +75,7 @@ def test_a_chat_in_the_browser_arrives_as_verified_webhooks(
     story = [
         (e.event, getattr(e.data, "role", None))
         for e in mine
-        if getattr(e.data, "conversation_id", None) == conversation_id
-        or e.event == "lead.captured"
+        if getattr(e.data, "conversation_id", None) == conversation_id or e.event == "lead.captured"
     ]
     assert story == [
         ("conversation.started", None),
