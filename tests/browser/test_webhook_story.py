@@ -66,10 +66,16 @@ def test_a_chat_in_the_browser_arrives_as_verified_webhooks(
         return [e["event"] for e in registered_receiver.received]
 
     wait_until(lambda: "conversation.ended" in events())
-    # Deliveries run concurrently and may arrive in any order; the envelope's timestamp orders them.
+    # Deliveries run concurrently and may arrive in any order; the envelope's timestamp orders
+    # them, and events raised in one transaction share it: break ties by the story's own order.
+    causal = ["conversation.started", "message.sent", "lead.captured", "conversation.ended"]
     mine = sorted(
         (parse_webhook(json.dumps(e)) for e in registered_receiver.received),
-        key=lambda e: (e.timestamp, getattr(e.data, "role", None) == "assistant"),
+        key=lambda e: (
+            e.timestamp,
+            causal.index(e.event),
+            getattr(e.data, "role", None) == "assistant",
+        ),
     )
     conversation_id = mine[0].data.conversation_id  # type: ignore[union-attr]
     story = [
