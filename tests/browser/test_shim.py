@@ -279,3 +279,26 @@ def test_ready_resolves_once_python_is_live(page: Page, host_site: HostSite) -> 
     page.wait_for_function("window.readyAt > 0", timeout=BOOT_TIMEOUT_MS)
     frame = page.frame_locator("iframe[title='Chat']")
     expect(frame.get_by_role("textbox", name="Message")).to_be_enabled()
+
+
+def test_an_agent_is_embedded_only_where_its_allowed_origins_say(
+    page: Page, host_site: HostSite
+) -> None:
+    with host_site.widget.admin() as admin:
+        allowed = admin.post(
+            "/v1/agents", json={"name": "Shop help", "allowedOrigins": [host_site.origin]}
+        ).json()["agentId"]
+        elsewhere = admin.post(
+            "/v1/agents", json={"name": "Other", "allowedOrigins": ["https://shop.example"]}
+        ).json()["agentId"]
+
+    page.goto(host_site.page(host_site.snippet(agent_id=allowed)))
+    wait_ready_(page)
+    page.evaluate("widget.open()")
+    expect(chat_frame(page).get_by_role("dialog", name="Shop help")).to_be_visible()
+
+    with page.expect_console_message(lambda m: "frame-ancestors" in m.text):
+        page.goto(host_site.page(host_site.snippet(agent_id=elsewhere)))
+    expect(launcher(page)).to_be_visible()
+    ready = "Promise.race([widget.ready.then(() => 'ready'), new Promise(r => setTimeout(r, 50))])"
+    assert page.evaluate(ready) is None
