@@ -35,8 +35,10 @@ build: install
 gen: install
 	$(BIN)/python -m widget gen
 
+# The demo is local: let webhooks reach a receiver on this machine (see README, Webhooks).
 demo: build
-	$(BIN)/python -m widget serve --host $(HOST) --port $(PORT)
+	WIDGET_WEBHOOK_ALLOW_PRIVATE=$${WIDGET_WEBHOOK_ALLOW_PRIVATE:-1} \
+		$(BIN)/python -m widget serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

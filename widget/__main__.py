@@ -77,7 +77,8 @@ def _serve(host: str, port: int, log_level: str) -> int:
             "  Set WIDGET_ADMIN_KEY to keep one key across restarts.\n",
             flush=True,
         )
-    print(f"  Widget server: http://{_url_host(host)}:{port}/\n", flush=True)
+    base = f"http://{_url_host(host)}:{port}"
+    print(f"  Demo page:  {base}/\n  Dashboard:  {base}/dashboard\n", flush=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level)
     return 0
 

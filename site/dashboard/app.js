@@ -164,11 +164,13 @@ function showSignIn(message = "") {
   keyInput.focus();
 }
 
-async function enter() {
+// `focus`: after signing in, the page title takes the focus; a reloaded tab starts from the top,
+// where the skip link is.
+async function enter({ focus = true } = {}) {
   signin.hidden = true;
   app.hidden = false;
   fillAgentSelect();
-  await showPage();
+  await showPage({ focus });
 }
 
 function signOut(message) {
@@ -230,6 +232,6 @@ async function boot() {
     adminKey.clear();
     return showSignIn(error.status === 401 ? "The server no longer accepts this admin key. Sign in again." : error.message);
   }
-  await enter();
+  await enter({ focus: false });
 }
 boot();

@@ -13,11 +13,13 @@
   wheel (`.whl`: its name carries its version). Everything else is `no-cache` with an ETag, so a
   browser revalidates and gets 304 while the file is unchanged.
 - A `<file>.br` or `<file>.gz` beside a file is served instead when the request accepts that
-  encoding (brotli preferred), with `Content-Encoding` and `Vary: Accept-Encoding`.
+  encoding (brotli preferred), with `Content-Encoding` and `Vary: Accept-Encoding`. The frame,
+  filled in per request, is compressed as it is sent.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 import json
@@ -27,6 +29,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
+import brotli  # type: ignore[import-untyped]
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
@@ -57,6 +60,11 @@ _MEDIA_TYPES = {
 }
 # Preference order when a request accepts several.
 _ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+# Compressing a few KB at these levels takes well under a millisecond.
+_LIVE_COMPRESSORS = {
+    "br": lambda data: bytes(brotli.compress(data, quality=5)),
+    "gzip": lambda data: gzip.compress(data, compresslevel=6, mtime=0),
+}
 
 
 def is_immutable(relative_path: str) -> bool:
@@ -214,10 +222,13 @@ async def frame_page(
         return not_found_page("frame.html is not in the bundle; run `make build`.")
     template = await run_in_threadpool(path.read_text, "utf-8")
     body = template.replace(AGENT_PLACEHOLDER, agent_json).encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
+    encoding = next((c for c, _ in _ENCODINGS if c in accepted), None)
+    etag = '"' + hashlib.sha256(body + (encoding or "").encode()).hexdigest()[:32] + '"'
     headers = {
         "Cache-Control": REVALIDATE,
         "ETag": etag,
+        "Vary": "Accept-Encoding",
         "X-Content-Type-Options": "nosniff",
     }
     csp = frame_ancestors(origins)
@@ -225,6 +236,9 @@ async def frame_page(
         headers["Content-Security-Policy"] = csp
     if _etag_matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
+    if encoding is not None:
+        body = _LIVE_COMPRESSORS[encoding](body)
+        headers["Content-Encoding"] = encoding
     return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 

@@ -1,0 +1,279 @@
+"""Browser measurements on headless Chromium: boot, launcher, host blocking, bytes, events, memory.
+
+Chromium is launched as the browser tests launch it (`tests/browser/conftest.py`: Debian's
+Chromium, storage partitioning kept on), plus precise `performance.memory` for the memory rows.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, Request, sync_playwright
+
+from bench.servers import FLOOR_PAGE, BenchError
+from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
+
+BOOT_TIMEOUT_MS = 120_000
+BLOCKING_THRESHOLD_MS = 50.0
+AFTER_READY_MS = 1000.0
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*LAUNCH_ARGS, "--enable-precise-memory-info"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def total_blocking_time(longtasks: list[list[float]], until: float) -> float:
+    return sum(
+        max(0.0, duration - BLOCKING_THRESHOLD_MS) for start, duration in longtasks if start < until
+    )
+
+
+@dataclass
+class WidgetBoot:
+    ready_ms: float
+    launcher_ms: float
+    blocking_ms: float
+    window_ms: float
+
+
+def _wait(page: Page, expression: str) -> Any:
+    return page.wait_for_function(expression, timeout=BOOT_TIMEOUT_MS, polling=50).json_value()
+
+
+def widget_boot(page: Page, url: str) -> WidgetBoot:
+    """Navigate to the host page with the widget; wait for `widget.ready` and one second more."""
+    page.goto(url)
+    ready = float(_wait(page, "() => window.__bench && window.__bench.t.ready"))
+    launcher = float(_wait(page, "() => window.__bench.t.launcher"))
+    shim = float(page.evaluate("() => window.__bench.t.shim"))
+    window = ready + AFTER_READY_MS
+    _wait(page, f"() => performance.now() >= {window}")
+    longtasks = page.evaluate("() => window.__bench.longtasks")
+    return WidgetBoot(ready, launcher - shim, total_blocking_time(longtasks, window), window)
+
+
+def control_blocking(page: Page, url: str, window_ms: float) -> float:
+    """Total blocking time of the page without the widget, over the same window."""
+    page.goto(url)
+    _wait(page, f"() => performance.now() >= {window_ms}")
+    return total_blocking_time(page.evaluate("() => window.__bench.longtasks"), window_ms)
+
+
+def floor_boot(page: Page, url: str) -> float:
+    page.goto(url)
+    return float(_wait(page, "() => window.__floorReady"))
+
+
+# -- bytes -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Transfer:
+    url: str
+    kind: str
+    wire: int
+    raw: int
+    encoding: str
+
+
+def kind_of(url: str) -> str:
+    name = PurePosixPath(urlsplit(url).path).name
+    suffix = PurePosixPath(name).suffix.lower()
+    return {
+        ".wasm": "wasm",
+        ".mjs": "js",
+        ".js": "js",
+        ".whl": "wheels",
+        ".zip": "stdlib zip",
+        ".json": "json",
+        ".html": "html",
+        ".css": "css",
+    }.get(suffix, "other")
+
+
+@contextmanager
+def recording(page: Page) -> Iterator[list[Request]]:
+    requests: list[Request] = []
+
+    def finished(request: Request) -> None:
+        requests.append(request)
+
+    page.on("requestfinished", finished)
+    yield requests
+    page.remove_listener("requestfinished", finished)
+
+
+def transfers(requests: list[Request], skip: Callable[[str], bool]) -> list[Transfer]:
+    out = []
+    for request in requests:
+        if skip(request.url):
+            continue
+        response = request.response()
+        if response is None:
+            continue
+        sizes = request.sizes()
+        raw = len(response.body()) if response.status == 200 else 0
+        encoding = response.headers.get("content-encoding", "identity")
+        out.append(
+            Transfer(request.url, kind_of(request.url), sizes["responseBodySize"], raw, encoding)
+        )
+    return out
+
+
+def by_kind(items: list[Transfer]) -> dict[str, tuple[int, int]]:
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for item in items:
+        totals[item.kind][0] += item.wire
+        totals[item.kind][1] += item.raw
+    return {k: (v[0], v[1]) for k, v in totals.items()}
+
+
+# -- events ----------------------------------------------------------------------------------
+
+# Runs in the frame's interpreter (PyScript shares one interpreter between a document's main-thread
+# scripts): exposes emit bursts to the bench, timed on the epoch clock the host page also reads.
+FRAME_PROBE = textwrap.dedent(
+    """
+    import js
+    from pyodide.ffi import create_proxy
+    import pyodide_js
+    from widget.frame import app as frame_app
+    from widget.events import client_event_payload
+
+    _bus = frame_app._app.bus
+    _payload = client_event_payload("message_received", message="ping", conversationId="conv_x")
+    _perf = js.performance
+    _origin = _perf.timeOrigin
+
+    def _emit_one():
+        t = _origin + _perf.now()
+        _bus.emit("message_received", _payload)
+        return t
+
+    def _emit_burst(n):
+        t = _origin + _perf.now()
+        for _ in range(int(n)):
+            _bus.emit("message_received", _payload)
+        return t
+
+    def _wasm_bytes():
+        return pyodide_js._module.HEAPU8.length
+
+    js.window.__probe = js.Object.new()
+    js.window.__probe.emitOne = create_proxy(_emit_one)
+    js.window.__probe.emitBurst = create_proxy(_emit_burst)
+    js.window.__probe.wasmBytes = create_proxy(_wasm_bytes)
+    """
+)
+
+BARE_PROBE = """() => {
+  const data = { message: "ping", conversationId: "conv_x" };
+  window.__bare = {
+    one() {
+      const t = performance.timeOrigin + performance.now();
+      parent.postMessage({ bench: 1, type: "event", name: "message_received", data }, "*");
+      return t;
+    },
+    burst(n) {
+      const t = performance.timeOrigin + performance.now();
+      for (let i = 0; i < n; i++) {
+        parent.postMessage({ bench: 1, type: "event", name: "message_received", data }, "*");
+      }
+      return t;
+    },
+  };
+}"""
+
+
+def widget_frame(page: Page) -> Frame:
+    for frame in page.frames:
+        if "/frame.html" in frame.url:
+            return frame
+    raise BenchError("the widget's frame is not on the page")
+
+
+def install_probes(frame: Frame) -> None:
+    frame.evaluate(
+        """(code) => {
+          const script = document.createElement("script");
+          script.type = "py";
+          script.textContent = code;
+          document.body.append(script);
+        }""",
+        FRAME_PROBE,
+    )
+    frame.wait_for_function("() => window.__probe", timeout=30_000, polling=50)
+    frame.evaluate(BARE_PROBE)
+
+
+@dataclass
+class EventTimes:
+    latencies: list[float] = field(default_factory=list)
+    per_second: float = 0.0
+
+
+def _received(page: Page, count: int) -> list[float]:
+    page.wait_for_function(
+        f"() => window.__bench.received.length >= {count}", timeout=60_000, polling=20
+    )
+    received: list[float] = page.evaluate("() => window.__bench.received.splice(0)")
+    return received
+
+
+def event_latencies(page: Page, frame: Frame, send: str, count: int) -> list[float]:
+    """Send `count` events one at a time (each after the last arrived); latency of each."""
+    page.evaluate("() => { window.__bench.received.length = 0; }")
+    out = []
+    for _ in range(count):
+        sent = float(frame.evaluate(send))
+        (arrived,) = _received(page, 1)
+        out.append(arrived - sent)
+    return out
+
+
+def event_throughput(page: Page, frame: Frame, burst: str, count: int) -> float:
+    page.evaluate("() => { window.__bench.received.length = 0; }")
+    sent = float(frame.evaluate(burst, count))
+    arrived = _received(page, count)
+    return count / ((arrived[-1] - sent) / 1000.0)
+
+
+def frame_memory(frame: Frame) -> tuple[int, int]:
+    heap = int(frame.evaluate("() => performance.memory.usedJSHeapSize"))
+    wasm = int(frame.evaluate("() => window.__probe.wasmBytes()"))
+    return heap, wasm
+
+
+def floor_memory(page: Page) -> tuple[int, int]:
+    heap = int(page.evaluate("() => performance.memory.usedJSHeapSize"))
+    wasm = int(page.evaluate("() => window.__pyodide._module.HEAPU8.length"))
+    return heap, wasm
+
+
+def new_page(browser: Browser) -> tuple[BrowserContext, Page]:
+    context = browser.new_context()
+    return context, context.new_page()
+
+
+def floor_url(server_url: str) -> str:
+    return f"{server_url}/{FLOOR_PAGE}"
+
+
+def dump(obj: Any) -> str:
+    return json.dumps(obj, indent=1, default=str)

@@ -1,0 +1,206 @@
+// Agent: name, prompt, welcome message, allowed origins, CRM integrations, and new agents.
+// Saving sends only the fields that changed, so `agent.updated` lists exactly those.
+import { api, del, get, patch, post, put, seg } from "../api.js";
+import { card, clearError, field, h, showError } from "../dom.js";
+
+const FIELD_LABELS = {
+  name: "name",
+  prompt: "prompt",
+  welcomeMessage: "welcome message",
+  allowedOrigins: "allowed origins",
+};
+const CRMS = [
+  { provider: "hubspot", label: "HubSpot" },
+  { provider: "pipedrive", label: "Pipedrive" },
+];
+
+const originsFrom = (text) =>
+  text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function settingsForm(ctx) {
+  const agent = ctx.agent;
+  const name = h("input", { type: "text", value: agent.name, required: true, maxlength: "200", autocomplete: "off" });
+  const welcome = h("textarea", { rows: "2", maxlength: "2000" });
+  welcome.value = agent.welcomeMessage;
+  const prompt = h("textarea", { rows: "7", maxlength: "20000" });
+  prompt.value = agent.prompt;
+  const origins = h("textarea", { rows: "3", spellcheck: "false", autocapitalize: "off" });
+  origins.value = agent.allowedOrigins.join("\n");
+  const alert = h("p", { class: "form-error", role: "alert" });
+  const saved = h("p", { class: "form-ok", role: "status" });
+  const save = h("button", { type: "submit", class: "btn primary" }, "Save changes");
+  const fields = { name, prompt, welcomeMessage: welcome, allowedOrigins: origins };
+
+  const form = h(
+    "form",
+    { novalidate: true, "aria-label": "Agent settings" },
+    h("p", { class: "muted" }, "Agent ID ", h("code", null, agent.agentId)),
+    field("Name", name, "Shown at the top of the chat."),
+    field("Welcome message", welcome, "The first thing visitors read when they open the chat."),
+    field("Prompt", prompt, "Instructions for the agent: tone, what to help with, when to ask for an email address."),
+    field("Allowed origins", origins, "Sites that may embed this agent, one per line, like https://www.example.com. A single * allows any site."),
+    alert,
+    h("div", { class: "row" }, save, saved),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError(alert, fields);
+    saved.textContent = "";
+    const current = ctx.agent;
+    const wanted = {
+      name: name.value.trim(),
+      welcomeMessage: welcome.value,
+      prompt: prompt.value,
+      allowedOrigins: originsFrom(origins.value),
+    };
+    if (!wanted.name) {
+      showError(alert, new Error("name: enter a name for the agent."), fields);
+      name.focus();
+      return;
+    }
+    const changes = {};
+    for (const [key, value] of Object.entries(wanted)) {
+      if (JSON.stringify(value) !== JSON.stringify(current[key])) changes[key] = value;
+    }
+    if (!Object.keys(changes).length) {
+      saved.textContent = "Nothing changed.";
+      return;
+    }
+    save.disabled = true;
+    try {
+      const updated = await patch(`/v1/agents/${seg(current.agentId)}`, changes);
+      ctx.setAgent(updated);
+      origins.value = updated.allowedOrigins.join("\n");
+      const what = Object.keys(changes).map((k) => FIELD_LABELS[k]);
+      saved.textContent = `Saved. Changed: ${what.join(", ")}.`;
+    } catch (error) {
+      showError(alert, error, fields);
+      const bad = Object.values(fields).find((f) => f.getAttribute("aria-invalid") === "true");
+      (bad || name).focus();
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return card("Settings", form);
+}
+
+function crmCard(ctx, { provider, label }, existing, rerender) {
+  const path = `/v1/agents/${seg(ctx.agent.agentId)}/integrations/${provider}`;
+  const token = h("input", { type: "password", autocomplete: "new-password", spellcheck: "false", required: true });
+  const baseUrl = h("input", { type: "url", autocomplete: "off", spellcheck: "false", placeholder: existing?.baseUrl || "" });
+  const alert = h("p", { class: "form-error", role: "alert" });
+  const status = existing
+    ? h("p", null, h("span", { class: "badge badge-ok" }, "Connected"), " Token ", h("code", null, existing.apiToken), " · ", h("span", { class: "break" }, existing.baseUrl))
+    : h("p", null, h("span", { class: "badge badge-muted" }, "Not connected"));
+  const saveButton = h("button", { type: "submit", class: "btn primary" }, existing ? `Replace ${label} token` : `Connect ${label}`);
+  const actions = h("div", { class: "row" }, saveButton);
+  if (existing) {
+    const remove = h("button", { type: "button", class: "btn danger-ghost" }, `Remove ${label}`);
+    remove.addEventListener("click", async () => {
+      remove.disabled = true;
+      try {
+        await del(path);
+        ctx.toast(`${label} removed.`);
+        await rerender();
+      } catch (error) {
+        showError(alert, error);
+        remove.disabled = false;
+      }
+    });
+    actions.append(remove);
+  }
+  const form = h(
+    "form",
+    { novalidate: true, "aria-label": label },
+    status,
+    field(`${label} API token`, token, existing ? "Write-only: enter a new token to replace the stored one." : "Write-only: after saving, only its last characters are shown."),
+    field(`${label} base URL (optional)`, baseUrl, "Leave empty for the vendor's own API."),
+    alert,
+    actions,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError(alert, { apiToken: token, baseUrl });
+    if (!token.value.trim()) {
+      showError(alert, new Error("apiToken: enter the API token."), { apiToken: token });
+      token.focus();
+      return;
+    }
+    const body = { apiToken: token.value.trim() };
+    if (baseUrl.value.trim()) body.baseUrl = baseUrl.value.trim();
+    saveButton.disabled = true;
+    try {
+      await put(path, body);
+      token.value = "";
+      ctx.toast(`${label} connected: new leads go to ${label}.`);
+      await rerender();
+    } catch (error) {
+      showError(alert, error, { apiToken: token, baseUrl });
+      saveButton.disabled = false;
+    }
+  });
+  return h("section", { class: "subcard", "aria-label": label }, h("h3", null, label), form);
+}
+
+async function integrationsCard(ctx) {
+  const body = h("div", { class: "grid-2" });
+  const section = card(
+    "CRM integrations",
+    h("p", { class: "muted" }, "Every captured lead is sent to each connected CRM; an ai-action.completed or ai-action.failed webhook follows."),
+    body,
+  );
+  const rerender = async () => {
+    const { data } = await get(`/v1/agents/${seg(ctx.agent.agentId)}/integrations`);
+    if (ctx.signal.aborted) return;
+    const active = document.activeElement;
+    const hadFocus = body.contains(active) ? active.closest("section")?.getAttribute("aria-label") : null;
+    body.replaceChildren(...CRMS.map((crm) => crmCard(ctx, crm, data.find((i) => i.provider === crm.provider), rerender)));
+    if (hadFocus) body.querySelector(`section[aria-label="${hadFocus}"] input`)?.focus();
+  };
+  await rerender();
+  return section;
+}
+
+function newAgentCard(ctx) {
+  const name = h("input", { type: "text", required: true, maxlength: "200", autocomplete: "off" });
+  const alert = h("p", { class: "form-error", role: "alert" });
+  const form = h(
+    "form",
+    { novalidate: true, "aria-label": "New agent" },
+    field("New agent name", name, "Starts with the default prompt and welcome message; allow its sites above once created."),
+    alert,
+    h("div", { class: "row" }, h("button", { type: "submit", class: "btn" }, "Create agent")),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError(alert, { name });
+    if (!name.value.trim()) {
+      showError(alert, new Error("name: enter a name for the new agent."), { name });
+      name.focus();
+      return;
+    }
+    try {
+      const created = await post("/v1/agents", { name: name.value.trim() });
+      await ctx.selectAgent(created.agentId);
+      ctx.toast(`Agent ${created.name} created and selected.`);
+      dispatchEvent(new HashChangeEvent("hashchange")); // show the new agent's settings
+    } catch (error) {
+      showError(alert, error, { name });
+      name.focus();
+    }
+  });
+  return card("Add another agent", form);
+}
+
+export async function render(view, ctx) {
+  // Fresh from the server: another tab may have changed it.
+  const fresh = await api("GET", `/v1/agents/${seg(ctx.agent.agentId)}`);
+  if (ctx.signal.aborted) return;
+  ctx.setAgent(fresh);
+  const integrations = await integrationsCard(ctx);
+  if (ctx.signal.aborted) return;
+  view.append(settingsForm(ctx), integrations, newAgentCard(ctx));
+}

@@ -1,0 +1,85 @@
+// Conversations: the list, newest activity first, and each one's transcript.
+import { get, seg, withQuery } from "../api.js";
+import { badge, card, h, table, time } from "../dom.js";
+
+const PAGE_SIZE = 200;
+
+function conversationRow(c) {
+  const first = c.firstUserMessage ? c.firstUserMessage : "(no message yet)";
+  return h(
+    "tr",
+    null,
+    h("td", { class: "break clamp" }, h("a", { href: `#/conversations/${seg(c.conversationId)}` }, first)),
+    h("td", { class: "num" }, String(c.messageCount)),
+    h("td", null, c.leadId ? badge("Lead", "ok") : h("span", { class: "muted" }, "—")),
+    h("td", null, c.endedAt ? badge("Ended", "muted") : badge("Open", "info")),
+    h("td", null, time(c.createdAt)),
+    h("td", null, time(c.lastActivityAt)),
+  );
+}
+
+async function list(view, ctx) {
+  const { conversations } = await get(withQuery("/v1/conversations", { agentId: ctx.agent.agentId, limit: PAGE_SIZE }));
+  if (ctx.signal.aborted) return;
+  if (!conversations.length) {
+    view.append(card(null, h("p", { class: "muted" }, "No conversations yet. Open the chat on the Install page preview or your site and say hello.")));
+    return;
+  }
+  const { el, body } = table("Conversations", ["First message", "Messages", "Lead", "Status", "Started", "Last activity"], { hideCaption: true });
+  body.append(...conversations.map(conversationRow));
+  const note = conversations.length === PAGE_SIZE ? `The ${PAGE_SIZE} most recent conversations.` : `${conversations.length} conversation${conversations.length === 1 ? "" : "s"}.`;
+  view.append(card(null, h("p", { class: "muted" }, note), h("div", { class: "table-wrap" }, el)));
+}
+
+function leadCard(lead) {
+  const rows = [
+    ["Name", lead.name],
+    ["Email", lead.email],
+    ["Phone", lead.phone],
+    ["Company", lead.companyName],
+  ];
+  return card(
+    "Lead",
+    h(
+      "dl",
+      { class: "facts" },
+      rows.map(([label, value]) => [h("dt", null, label), h("dd", { class: "break" }, value || "—")]),
+    ),
+  );
+}
+
+async function transcript(view, ctx, conversationId) {
+  const c = await get(`/v1/conversations/${seg(conversationId)}`);
+  if (ctx.signal.aborted) return;
+  ctx.setTitle("Conversation");
+  const messages = h(
+    "ol",
+    { class: "transcript", "aria-label": "Transcript" },
+    c.messages.map((m) =>
+      h(
+        "li",
+        { class: `msg msg-${m.role === "assistant" ? "agent" : "visitor"}` },
+        h("p", { class: "msg-meta" }, h("strong", null, m.role === "assistant" ? "Agent" : "Visitor"), " · ", time(m.createdAt)),
+        h("p", { class: "msg-text" }, m.content),
+      ),
+    ),
+  );
+  view.append(
+    h("p", null, h("a", { href: "#/conversations", class: "back" }, "← All conversations")),
+    h(
+      "div",
+      { class: "grid-side" },
+      card(
+        "Transcript",
+        h("p", { class: "muted" }, `${c.messageCount} message${c.messageCount === 1 ? "" : "s"} · started `, time(c.createdAt), c.endedAt ? [" · ended ", time(c.endedAt)] : " · open"),
+        c.messages.length ? messages : h("p", { class: "muted" }, "No messages."),
+      ),
+      h("div", null, c.lead ? leadCard(c.lead) : card("Lead", h("p", { class: "muted" }, "No lead captured in this conversation.")), card("Details", h("dl", { class: "facts" }, h("dt", null, "Conversation ID"), h("dd", null, h("code", null, c.conversationId)), h("dt", null, "Agent ID"), h("dd", null, h("code", null, c.agentId))))),
+    ),
+  );
+}
+
+export async function render(view, ctx, conversationId) {
+  if (conversationId) await transcript(view, ctx, conversationId);
+  else await list(view, ctx);
+}
