@@ -6,7 +6,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import ConsoleMessage, FrameLocator, Page, expect
+from playwright.sync_api import ConsoleMessage, FrameLocator, Page, Route, expect
 
 from tests.browser.conftest import BOOT_TIMEOUT_MS, HostSite, seen, seen_names, wait_ready_
 
@@ -56,16 +56,29 @@ def test_listeners_added_before_widget_js_arrives_get_events(
 def test_launcher_appears_before_python_and_opens_panel_with_loading_state(
     page: Page, host_site: HostSite
 ) -> None:
+    held: list[Route] = []
+    # Hold the wheels so Python cannot finish starting until the loading state has been seen.
+    page.context.route("**/*.whl", lambda route: held.append(route))
     page.goto(host_site.page(host_site.snippet()))
     button = launcher(page)
     expect(button).to_be_visible()
     button.click()
     frame = chat_frame(page)
     expect(frame.get_by_role("dialog")).to_be_visible()
-    # Either still loading (status shown, composer busy) or already live: never a dead panel.
-    expect(frame.get_by_role("button", name="Close chat")).to_be_visible()
+    expect(frame.get_by_role("status")).to_contain_text("Loading")
+    expect(frame.get_by_role("textbox", name="Message")).to_be_disabled()
+    # The loading panel can already be closed, and the launcher gets focus back.
+    frame.get_by_role("button", name="Close chat").click()
+    expect(launcher(page)).to_be_focused()
+    expect(launcher(page)).to_have_attribute("aria-expanded", "false")
+    while not held:  # Pyodide asks for the wheels once its own files are in
+        page.wait_for_timeout(50)
+    for route in held:
+        route.continue_()
+    page.context.unroute("**/*.whl")
     wait_ready_(page)
-    expect(frame.get_by_role("textbox", name="Message")).to_be_enabled()
+    button.click()
+    expect(frame.get_by_role("textbox", name="Message")).to_be_focused()
     expect(frame.get_by_role("status")).to_be_hidden()
 
 

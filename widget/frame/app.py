@@ -75,9 +75,25 @@ class WidgetApp:
         self.is_open = value
         if value:
             self.bus.emit("widget_opened", client_event_payload("widget_opened"))
-            self.textbox.focus()
+            self._spawn(self._focus_when_shown())
         else:
             self.bus.emit("widget_closed", client_event_payload("widget_closed"))
+
+    async def _focus_when_shown(self) -> None:
+        # The host page un-hides this frame in its own process; until that reaches ours the
+        # textbox cannot take focus, so try again for a few frames.
+        for _ in range(25):
+            if not self.is_open:
+                return
+            self.textbox.focus()
+            if self.document.activeElement == self.textbox:
+                return
+            await asyncio.sleep(0.02)
+
+    def _spawn(self, coroutine: Any) -> None:
+        future = asyncio.ensure_future(coroutine)
+        self._tasks.add(future)
+        future.add_done_callback(self._tasks.discard)
 
     def _post_state(self) -> None:
         self.bridge.post({"type": "state", "open": self.is_open, "ack": self.last_seq})
@@ -120,9 +136,7 @@ class WidgetApp:
             self.chat.retry()
 
     def _on_new_click(self, _event: Any) -> None:
-        future = asyncio.ensure_future(self.chat.start_over())
-        self._tasks.add(future)
-        future.add_done_callback(self._tasks.discard)
+        self._spawn(self.chat.start_over())
         self.textbox.focus()
 
     def _on_chat_change(self) -> None:
