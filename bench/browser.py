@@ -6,20 +6,23 @@ Chromium, storage partitioning kept on), plus precise `performance.memory` for t
 
 from __future__ import annotations
 
-import json
+import shutil
+import tempfile
 import textwrap
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, Request, sync_playwright
+from playwright.sync_api import Frame, Page, Playwright, Request, sync_playwright
 
 from bench.servers import FLOOR_PAGE, BenchError
 from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
+
+__all__ = ["CHROMIUM", "LAUNCH_ARGS"]
 
 BOOT_TIMEOUT_MS = 120_000
 BLOCKING_THRESHOLD_MS = 50.0
@@ -27,15 +30,30 @@ AFTER_READY_MS = 1000.0
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=[*LAUNCH_ARGS, "--enable-precise-memory-info"]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as pw:
+        yield pw
+
+
+@contextmanager
+def profile(pw: Playwright, tmp: Path) -> Iterator[Page]:
+    """A page in a browser with a new, empty profile: its first load is cold, the next warm.
+
+    A profile on disk, as a visitor's browser has: an in-memory (incognito) cache keeps no entry as
+    large as Pyodide's wasm, and V8 caches compiled code only beside a cached response.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="profile-", dir=tmp))
+    context = pw.chromium.launch_persistent_context(
+        folder,
+        executable_path=CHROMIUM,
+        args=[*LAUNCH_ARGS, "--enable-precise-memory-info"],
+        headless=True,
+    )
+    try:
+        yield context.pages[0] if context.pages else context.new_page()
+    finally:
+        context.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def total_blocking_time(longtasks: list[list[float]], until: float) -> float:
@@ -222,12 +240,6 @@ def install_probes(frame: Frame) -> None:
     frame.evaluate(BARE_PROBE)
 
 
-@dataclass
-class EventTimes:
-    latencies: list[float] = field(default_factory=list)
-    per_second: float = 0.0
-
-
 def _received(page: Page, count: int) -> list[float]:
     page.wait_for_function(
         f"() => window.__bench.received.length >= {count}", timeout=60_000, polling=20
@@ -266,14 +278,5 @@ def floor_memory(page: Page) -> tuple[int, int]:
     return heap, wasm
 
 
-def new_page(browser: Browser) -> tuple[BrowserContext, Page]:
-    context = browser.new_context()
-    return context, context.new_page()
-
-
 def floor_url(server_url: str) -> str:
     return f"{server_url}/{FLOOR_PAGE}"
-
-
-def dump(obj: Any) -> str:
-    return json.dumps(obj, indent=1, default=str)

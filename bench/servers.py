@@ -93,7 +93,7 @@ def floor_page(build: Path = BUILD) -> str:
     config = frame_config(build)
     interpreter = str(config["interpreter"])
     # Our own app wheel is the widget's; the floor loads only the third-party wheels.
-    packages = [p for p in config.get("packages", []) if "/wheels/" in p]
+    packages = [p for p in config.get("packages", []) if "/app-" not in p]
     template = (Path(__file__).parent / "floor.html").read_text()
     return template.replace("{{INTERPRETER}}", interpreter).replace(
         "{{PACKAGES}}", json.dumps(packages)

@@ -25,6 +25,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -315,6 +316,25 @@ def frame_config(pyodide_dir: str, wheels: Sequence[str]) -> dict[str, object]:
     return config
 
 
+def preload_links(pyodide_dir: str, pyscript_dir: str, wheel_urls: Sequence[str]) -> str:
+    """Preload hints for what the frame fetches in a chain: PyScript's chunks, then Pyodide's
+    loader, lock file and standard library, then the wheels, once Python runs.
+
+    Not the wasm: Chromium keeps compiled wasm only for a response that streaming compilation
+    fetched itself, and a preloaded one would be compiled afresh on every visit (`make bench`).
+    """
+    core = (NODE_MODULES / "@pyscript" / "core" / "dist" / "core.js").read_text()
+    chunk = re.search(r'from\s*"\./(core-[\w-]+\.js)"', core)
+    if chunk is None:
+        raise BuildError("@pyscript/core's core.js no longer names its core chunk: update build.py")
+    modules = [f"./{pyscript_dir}/{chunk.group(1)}", f"./{pyodide_dir}/pyodide.asm.mjs"]
+    fetched = [f"./{pyodide_dir}/pyodide-lock.json", f"./{pyodide_dir}/python_stdlib.zip"]
+    fetched += [f"./{url}" for url in wheel_urls]
+    links = [f'<link rel="modulepreload" href="{url}">' for url in modules]
+    links += [f'<link rel="preload" href="{url}" as="fetch" crossorigin>' for url in fetched]
+    return "\n".join(links)
+
+
 def demo_page() -> str:
     """The demo host page, embedding the widget with the very snippet owners paste."""
     snippet = (SITE / "snippet.html").read_text()
@@ -359,6 +379,7 @@ def build(out: Path) -> Path:
         "{{PYODIDE}}": f"./{pyodide_dir}",
         "{{FAKE_INDEXEDDB}}": f"./{fakeidb_dir}",
         "{{CONFIG}}": json.dumps(config, separators=(",", ":")).replace("'", "&#39;"),
+        "{{PRELOAD}}": preload_links(pyodide_dir, pyscript_dir, wheel_urls),
     }
     for key, value in replacements.items():
         frame = frame.replace(key, value)

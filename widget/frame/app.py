@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import js  # type: ignore[import-not-found]
+from pyodide.ffi import create_once_callable  # type: ignore[import-not-found]
 from pyodide.ffi.wrappers import add_event_listener  # type: ignore[import-not-found]
 
 from widget.bus import EventBus
-from widget.events import client_event_payload
 from widget.frame.api import ChatApi
 from widget.frame.bridge import Bridge
 from widget.frame.chat import Chat
@@ -19,10 +20,25 @@ from widget.frame.view import Transcript
 DEFAULT_WELCOME = "Hi! How can we help you today?"
 
 
+class _FrameBus(EventBus):
+    """The frame's bus: its first event runs `before_first_emit` (see `WidgetApp.start`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before_first_emit: Callable[[], None] | None = None
+
+    def emit(self, event: str, payload: Any) -> None:
+        hook, self.before_first_emit = self.before_first_emit, None
+        if hook is not None:
+            hook()
+        super().emit(event, payload)
+
+
 class WidgetApp:
     def __init__(self) -> None:
-        self.bus = EventBus()
+        self.bus = _FrameBus()
         self.bridge = Bridge(self.bus)
+        self.bus.before_first_emit = self.bridge.forward_client_events
         self.document = js.document
         self.is_open = False
         self.last_seq = 0
@@ -55,6 +71,9 @@ class WidgetApp:
         self._set_loaded()
         self.bridge.connect(self.handle)
         self.bridge.post({"type": "ready"})
+        # pydantic and the event models load just after ready, not before: a quarter of a second
+        # of the frame's start (`make bench`). An event that comes first loads them itself.
+        js.setTimeout(create_once_callable(self.bridge.forward_client_events), 0)
 
     # -- commands from the host page ----------------------------------------------------------
 
@@ -74,10 +93,10 @@ class WidgetApp:
             return
         self.is_open = value
         if value:
-            self.bus.emit("widget_opened", client_event_payload("widget_opened"))
+            self._emit("widget_opened")
             self._spawn(self._focus_when_shown())
         else:
-            self.bus.emit("widget_closed", client_event_payload("widget_closed"))
+            self._emit("widget_closed")
 
     async def _focus_when_shown(self) -> None:
         # The host page un-hides this frame in its own process; until that reaches ours the
@@ -94,6 +113,12 @@ class WidgetApp:
         future = asyncio.ensure_future(coroutine)
         self._tasks.add(future)
         future.add_done_callback(self._tasks.discard)
+
+    def _emit(self, name: str) -> None:
+        # The event models load after the widget is ready (see `start`).
+        from widget.events import client_event_payload
+
+        self.bus.emit(name, client_event_payload(name))
 
     def _post_state(self) -> None:
         self.bridge.post({"type": "state", "open": self.is_open, "ack": self.last_seq})

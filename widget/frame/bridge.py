@@ -14,7 +14,6 @@ import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
 
 from widget.bus import EventBus
-from widget.events import CLIENT_EVENTS
 
 
 def plain(value: dict[str, Any]) -> Any:
@@ -28,7 +27,22 @@ class Bridge:
         self._handler: Callable[[dict[str, Any]], None] | None = None
         # One proxy for the bridge's whole life; destroyed in close().
         self._proxy = create_proxy(self._receive)
-        self._unsubscribe = [bus.on(name, partial(self._forward, name)) for name in CLIENT_EVENTS]
+        self._bus = bus
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    def forward_client_events(self) -> None:
+        """Forward every client event from the bus from now on; calling it again does nothing.
+
+        It imports the event models, and so pydantic: the app calls it just after it is ready, or
+        at its first event if that comes sooner (see `WidgetApp.start`).
+        """
+        if self._unsubscribe:
+            return
+        from widget.events import CLIENT_EVENTS
+
+        self._unsubscribe = [
+            self._bus.on(name, partial(self._forward, name)) for name in CLIENT_EVENTS
+        ]
 
     @property
     def storage_available(self) -> bool:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from widget.bus import EventBus
-from widget.events import client_event_payload
 from widget.frame.api import ApiError, ChatApi, ServerUnreachable
 from widget.frame.store import ConversationStore
 from widget.frame.view import Transcript
@@ -242,6 +241,9 @@ class Chat:
             self._emit("lead_captured", conversationId=conversation_id)
 
     def _emit(self, name: str, **fields: Any) -> None:
+        # The event models load after the widget is ready (see `WidgetApp.start`).
+        from widget.events import client_event_payload
+
         self.bus.emit(name, client_event_payload(name, **fields))
 
     # -- state -------------------------------------------------------------------------------
