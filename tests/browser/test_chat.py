@@ -144,6 +144,8 @@ def test_typing_indicator_while_the_agent_answers(events_page: Callable[..., Pag
     )
     send(frame, "How much does it cost?")
     typing = frame.get_by_role("status", name="The assistant is typing")
+    while not held:  # the conversation is created first, then the message is posted
+        page.wait_for_timeout(20)
     expect(typing).to_be_visible()
     assert len(held) == 1
     held[0].continue_()
