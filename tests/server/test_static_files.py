@@ -175,3 +175,12 @@ def test_unknown_api_path_answers_json(client: httpx.Client) -> None:
     response = client.get("/v1/nothing")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_the_typescript_declaration_is_served_as_text(
+    client: httpx.Client, bundle_dir: Path
+) -> None:
+    (bundle_dir / "widget.d.ts").write_text("export interface Widget {}\n")
+    response = client.get("/widget.d.ts")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"

@@ -55,6 +55,8 @@ _MEDIA_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".map": "application/json",
     ".toml": "text/plain; charset=utf-8",
+    # TypeScript has no registered type, and the system table may say Qt Linguist or MPEG-TS.
+    ".ts": "text/plain; charset=utf-8",
     ".py": "text/plain; charset=utf-8",
     ".svg": "image/svg+xml",
 }
