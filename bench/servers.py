@@ -24,11 +24,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.browser.conftest import QuietStaticHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
@@ -152,16 +154,6 @@ def widget_server(tmp: Path, bundle: Path, **env: str) -> Iterator[WidgetServer]
         stop_process(process)
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def end_headers(self) -> None:
-        # Host pages are not what is measured: never cached, so every run loads them alike.
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-
 @dataclass
 class HostSite:
     root: Path
@@ -182,8 +174,8 @@ def host_site(tmp: Path) -> Iterator[HostSite]:
     root.mkdir()
     port = free_port()
 
-    def handler(*args: Any, **kwargs: Any) -> _QuietHandler:
-        return _QuietHandler(*args, directory=str(root), **kwargs)
+    def handler(*args: Any, **kwargs: Any) -> QuietStaticHandler:
+        return QuietStaticHandler(*args, directory=str(root), **kwargs)
 
     httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=httpd.serve_forever, name="host-site", daemon=True)

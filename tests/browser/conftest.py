@@ -162,7 +162,9 @@ def widget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WidgetSe
     stop_widget_server(server)
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
+class QuietStaticHandler(SimpleHTTPRequestHandler):
+    """Static host pages (tests and `make bench`), never cached, so every load sees them alike."""
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -213,8 +215,8 @@ def host_site(
     root = tmp_path_factory.mktemp("host-site")
     port = free_port()
 
-    def handler(*args: Any, **kwargs: Any) -> _QuietHandler:
-        return _QuietHandler(*args, directory=str(root), **kwargs)
+    def handler(*args: Any, **kwargs: Any) -> QuietStaticHandler:
+        return QuietStaticHandler(*args, directory=str(root), **kwargs)
 
     httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import HostSite, WidgetServer, wait_ready_
+from tests.server.conftest import wait_until
 from widget.events import WEBHOOK_EVENTS, parse_webhook
 from widget.receiver import Receiver
 
@@ -37,14 +37,6 @@ def registered_receiver(widget_server: WidgetServer) -> Iterator[Receiver]:
         admin.delete(f"/v1/webhooks/{endpoint['id']}")
 
 
-def wait_until(condition, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
 def test_a_chat_in_the_browser_arrives_as_verified_webhooks(
     page: Page, host_site: HostSite, registered_receiver: Receiver
 ) -> None:
@@ -65,7 +57,7 @@ def test_a_chat_in_the_browser_arrives_as_verified_webhooks(
     def events() -> list[str]:
         return [e["event"] for e in registered_receiver.received]
 
-    wait_until(lambda: "conversation.ended" in events())
+    wait_until(lambda: "conversation.ended" in events(), what="conversation.ended")
     # Deliveries run concurrently and may arrive in any order; the envelope's timestamp orders
     # them, and events raised in one transaction share it: break ties by the story's own order.
     causal = ["conversation.started", "message.sent", "lead.captured", "conversation.ended"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,25 +17,15 @@ import uvicorn
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
+from tests.server.conftest import wait_until
 from widget.server.app import create_app
 from widget.server.config import Settings
+
+__all__ = ["wait_until"]  # re-exported: the delivery and SSRF tests take it from here
 
 ADMIN_KEY = "test-admin-key-0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 FAST_RETRIES = (0.0, 0.2, 0.2)
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        pause.wait(0.02)
 
 
 @dataclass(frozen=True)
