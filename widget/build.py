@@ -84,6 +84,10 @@ def npm_version(package: str) -> str:
 def download_wheels() -> list[Path]:
     """The pinned browser wheels, from the local cache or downloaded with their hashes checked."""
     WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
+    pins = _pins()
+    cached = _cached_wheels(pins)
+    if len(cached) == len(pins):
+        return cached  # every pin is here with its hash: no need to ask the index again
     subprocess.run(
         [
             sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
@@ -95,22 +99,32 @@ def download_wheels() -> list[Path]:
         ],
         check=True,
     )  # fmt: skip
-    wanted = _pinned_names()
-    wheels = [p for p in sorted(WHEEL_CACHE.glob("*.whl")) if _wheel_key(p.name) in wanted]
-    missing = wanted - {_wheel_key(p.name) for p in wheels}
+    wheels = _cached_wheels(pins)
+    missing = set(pins) - {_wheel_key(p.name) for p in wheels}
     if missing:
         raise BuildError(f"browser wheels missing after download: {sorted(missing)}")
     return wheels
 
 
-def _pinned_names() -> set[str]:
-    names = set()
+def _pins() -> dict[str, str]:
+    """`name-version` -> sha256 of every pinned browser wheel."""
+    pins = {}
     for line in BROWSER_REQUIREMENTS.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
-            name, version = line.split()[0].split("==")
-            names.add(f"{name.replace('-', '_').lower()}-{version}")
-    return names
+            requirement, digest = line.split()[0], line.split("--hash=sha256:")[1].split()[0]
+            name, version = requirement.split("==")
+            pins[f"{name.replace('-', '_').lower()}-{version}"] = digest
+    return pins
+
+
+def _cached_wheels(pins: dict[str, str]) -> list[Path]:
+    """The cached wheels that match a pin and its hash."""
+    return [
+        path
+        for path in sorted(WHEEL_CACHE.glob("*.whl"))
+        if pins.get(_wheel_key(path.name)) == hashlib.sha256(path.read_bytes()).hexdigest()
+    ]
 
 
 def _wheel_key(filename: str) -> str:
