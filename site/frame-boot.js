@@ -1,12 +1,16 @@
-// The frame's side of the link to the host page, live before Python is: it accepts exactly one
-// MessagePort from the shim that created this frame (checked by source and by the nonce the shim
-// put in our URL), queues the shim's commands until Python takes over, and lets the loading panel
-// close. Python reaches it as `window.widgetBridge`.
+// The frame's side of the link to the host page, and the panel until Python runs. It accepts exactly
+// one MessagePort from the shim that created this frame (checked by source and by the nonce the shim
+// put in our URL) and queues the shim's commands until Python takes over. Meanwhile the composer
+// already works: what the visitor sends is shown as pending and kept (in the frame's storage, and
+// with the shim for a frame reload) until Python's chat controller takes it and sends it, once.
+// Python reaches all this as `window.widgetBridge`.
 (function () {
   "use strict";
   // The shim put a fresh random nonce in our URL; only its connect message carries it. It stays in
   // the URL so that a reloaded frame can be connected again.
   var nonce = location.hash.slice(1);
+  var agentId = new URLSearchParams(location.search).get("agent") || "";
+  var DRAFTS_KEY = "widget:" + agentId + ":drafts";
 
   var storage = true;
   try {
@@ -20,30 +24,60 @@
   try {
     agent = JSON.parse(document.getElementById("agent-config").textContent) || {};
   } catch (e) {}
-  document.addEventListener("DOMContentLoaded", function () {
-    if (agent.name) {
-      document.getElementById("title").textContent = agent.name;
-      document.title = agent.name;
-    }
-  });
 
   var port = null;
-  var handler = null;
+  var handler = null; // Python's, once it runs
   var backlog = [];
   var outbox = [];
+  var failed = false;
+  // Sent before Python ran: [{clientId, content}], and the composer's text at a boot retry.
+  var drafts = readDrafts();
+
+  function readDrafts() {
+    var value = null;
+    try {
+      value = storage && JSON.parse(localStorage.getItem(DRAFTS_KEY) || "null");
+    } catch (e) {}
+    return value && Array.isArray(value.pending) ? value : { pending: [], text: "" };
+  }
+
+  function saveDrafts() {
+    var empty = !drafts.pending.length && !drafts.text;
+    if (storage) {
+      try {
+        if (empty) localStorage.removeItem(DRAFTS_KEY);
+        else localStorage.setItem(DRAFTS_KEY, JSON.stringify(drafts));
+      } catch (e) {}
+    }
+    post({ type: "stash", stash: empty ? null : drafts });
+  }
 
   function post(message) {
     if (port) port.postMessage(message);
     else outbox.push(message);
   }
 
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  // Focus reaches the textbox only once the shim's un-hiding of this frame has reached our process.
+  function focusComposer(tries) {
+    var box = $("message");
+    if (!box || handler) return;
+    box.focus();
+    if (document.activeElement !== box && tries > 0) {
+      requestAnimationFrame(function () {
+        focusComposer(tries - 1);
+      });
+    }
+  }
+
   function receive(message) {
     if (handler) handler(message);
     else {
       backlog.push(message);
-      if (message.type === "command" && message.name === "open") {
-        document.getElementById("panel").focus();
-      }
+      if (message.type === "command" && message.name === "open") focusComposer(30);
     }
   }
 
@@ -58,33 +92,169 @@
     port.onmessage = function (e) {
       receive(e.data);
     };
+    // A frame without storage that reloaded (a boot retry) gets its drafts back from the shim.
+    var stash = data.stash;
+    if (!storage && !handler && stash && Array.isArray(stash.pending) && !drafts.pending.length) {
+      drafts = stash;
+      if (document.readyState !== "loading") showDrafts();
+    }
     outbox.splice(0).forEach(function (message) {
       post(message);
     });
   });
 
+  // -- the panel before Python -----------------------------------------------------------------
+
+  function bubble(text) {
+    var div = document.createElement("div");
+    div.className = "msg user pending";
+    var label = document.createElement("span");
+    label.className = "visually-hidden";
+    label.textContent = "You: ";
+    div.append(label, document.createTextNode(text));
+    $("transcript").append(div);
+    $("transcript").scrollTop = $("transcript").scrollHeight;
+  }
+
+  function showDrafts() {
+    var transcript = $("transcript");
+    transcript.replaceChildren();
+    if (agent.welcomeMessage) {
+      var hello = document.createElement("div");
+      hello.className = "msg assistant";
+      var label = document.createElement("span");
+      label.className = "visually-hidden";
+      label.textContent = "Assistant: ";
+      hello.append(label, document.createTextNode(agent.welcomeMessage));
+      transcript.append(hello);
+    }
+    drafts.pending.forEach(function (d) {
+      bubble(d.content);
+    });
+    if (drafts.text && !$("message").value) $("message").value = drafts.text;
+  }
+
+  function clientId() {
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), function (b) {
+      return b.toString(16).padStart(2, "0");
+    }).join("");
+  }
+
+  function autosize() {
+    var box = $("message");
+    box.style.height = "auto";
+    box.style.height = Math.min(box.scrollHeight + 2, 120) + "px";
+  }
+
+  // The boot failed (offline, a blocked request, a broken file): say so, keep the text, retry.
+  function fail(reason) {
+    if (handler || failed) return;
+    failed = true;
+    console.error("Parley widget: the chat could not start:", reason);
+    $("status").hidden = true;
+    $("boot-error").hidden = false;
+  }
+
+  function retry() {
+    drafts.text = $("message").value;
+    saveDrafts();
+    location.reload();
+  }
+
   // Until Python runs, closing is asked of the shim, which hides the frame and sends "close".
   function requestClose() {
     if (!handler) post({ type: "request", name: "close" });
   }
+
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") requestClose();
   });
   document.addEventListener("click", function (event) {
-    if (event.target.closest && event.target.closest("#close")) requestClose();
+    var target = event.target.closest ? event.target : event.target.parentElement;
+    if (target.closest("#close")) requestClose();
+    else if (target.closest("#boot-retry")) retry();
   });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (agent.name) {
+      $("title").textContent = agent.name;
+      document.title = agent.name;
+    }
+    showDrafts();
+    $("composer").addEventListener("submit", function (event) {
+      if (handler) return; // Python's own listener sends
+      event.preventDefault();
+      var box = $("message");
+      if (!box.value.trim()) return;
+      drafts.pending.push({ clientId: clientId(), content: box.value });
+      drafts.text = "";
+      saveDrafts();
+      bubble(box.value);
+      box.value = "";
+      autosize();
+      box.focus();
+    });
+    $("message").addEventListener("keydown", function (event) {
+      if (handler) return;
+      // Enter sends; Shift+Enter is a new line; Enter that confirms an IME composition is neither.
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        $("composer").requestSubmit();
+      }
+    });
+    $("message").addEventListener("input", function () {
+      if (!handler) autosize();
+    });
+    // PyScript reports a failure it catches as a `.py-error` element; we word it for the visitor.
+    new MutationObserver(function (records) {
+      records.forEach(function (record) {
+        record.addedNodes.forEach(function (node) {
+          if (node.classList && node.classList.contains("py-error")) fail(node.textContent);
+        });
+      });
+    }).observe(document.body, { childList: true });
+  });
+  window.addEventListener("unhandledrejection", function (event) {
+    fail(event.reason);
+  });
+  // Pyodide fetches its files with fetch(), and some failures (the wasm) only log a warning and
+  // leave the boot hanging: watch the fetches themselves until Python runs.
+  var fetch0 = window.fetch;
+  window.fetch = function (input) {
+    var request = fetch0.apply(this, arguments);
+    if (handler) return request;
+    return request.then(
+      function (response) {
+        if (!response.ok) fail(response.status + " for " + response.url);
+        return response;
+      },
+      function (error) {
+        fail(error);
+        throw error;
+      },
+    );
+  };
 
   window.widgetBridge = {
     storage: storage,
-    agentId: new URLSearchParams(location.search).get("agent") || "",
+    agentId: agentId,
     agent: agent,
     post: post,
+    fail: fail,
     // Python calls this once with its handler; commands that came first are replayed in order.
     connect: function (fn) {
       handler = fn;
+      window.fetch = fetch0;
       backlog.splice(0).forEach(function (message) {
         fn(message);
       });
+    },
+    // Python takes what was sent before it ran; from now on it alone sends.
+    takeDrafts: function () {
+      var taken = drafts.pending;
+      drafts = { pending: [], text: "" };
+      saveDrafts();
+      return taken;
     },
   };
 

@@ -71,6 +71,11 @@ export interface Widget {
   close(): void;
   /** Opens the chat panel if it is closed, closes it if it is open. */
   toggle(): void;
+  /**
+   * Starts the widget now, whatever its loading policy (`data-load`), and returns `ready`. The
+   * default policy, `intent`, otherwise waits for the visitor to point at, focus or open the chat.
+   */
+  load(): Promise<void>;
   /** Resolves when the widget is live (Python and its UI have started). */
   readonly ready: Promise<void>;
   /** The names of every event, in the order of the event table. */

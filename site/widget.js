@@ -81,19 +81,31 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
 </style><button type="button" aria-label="Open chat" aria-expanded="false" aria-controls="chat">${svg(
     "chat",
     "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z",
-  )}${svg("x", "M6 6l12 12M18 6L6 18")}</button><iframe id="chat" title="Chat" inert></iframe>`;
+  )}${svg("x", "M6 6l12 12M18 6L6 18")}</button>`;
   const button = root.querySelector("button");
-  const frame = root.querySelector("iframe");
-  frame.src = new URL(`frame.html?agent=${encodeURIComponent(agent)}#${nonce}`, base);
+  // The frame (and with it Python) comes only when boot() runs: see the loading policy below.
+  let frame = null;
 
   // Open/close are optimistic; the frame's "state" is applied only once it has seen our last command.
   let shown = false;
   let seq = 0;
   let port = null;
+  let stash = null; // what the visitor typed before Python ran, kept here too for a frame reload
   const pending = []; // commands issued before the frame connected
+  const boot = () => {
+    if (frame) return;
+    frame = document.createElement("iframe");
+    frame.id = "chat";
+    frame.title = "Chat";
+    frame.inert = !shown;
+    frame.classList.toggle("open", shown);
+    frame.src = new URL(`frame.html?agent=${encodeURIComponent(agent)}#${nonce}`, base);
+    root.append(frame);
+  };
   const show = (open) => {
     const hadFocus = document.activeElement === host; // the launcher or the frame
     shown = open;
+    if (open) boot();
     frame.inert = !open;
     frame.classList.toggle("open", open);
     button.setAttribute("aria-expanded", open);
@@ -117,6 +129,10 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     command("close");
   };
   const toggle = () => (shown ? close() : open());
+  const load = () => {
+    boot();
+    return W.ready;
+  };
 
   const onFrameMessage = ({ data: msg }) => {
     if (!msg || typeof msg != "object") return;
@@ -125,26 +141,38 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     else if (msg.type == "state" && msg.ack === seq && typeof msg.open == "boolean" && msg.open !== shown) show(msg.open);
     // Before Python runs, the frame's close button and Escape ask us to close (and tell it so).
     else if (msg.type == "request" && msg.name == "close") close();
-    else if (msg.type == "request" && msg.name == "open") open();
+    else if (msg.type == "stash") stash = msg.stash;
   };
   addEventListener("message", (e) => {
-    if (e.source !== frame.contentWindow || e.origin !== frameOrigin || !e.data || e.data.type !== "widget:hello") return;
+    if (!frame || e.source !== frame.contentWindow || e.origin !== frameOrigin || !e.data || e.data.type !== "widget:hello") return;
     // A hello after the first one means the frame reloaded: give it a new channel and our state.
     const reconnect = !!port;
     if (port) port.close();
     const channel = new MessageChannel();
     port = channel.port1;
     port.onmessage = onFrameMessage;
-    frame.contentWindow.postMessage({ type: "widget:connect", nonce }, frameOrigin, [channel.port2]);
+    frame.contentWindow.postMessage({ type: "widget:connect", nonce, stash }, frameOrigin, [channel.port2]);
     if (reconnect) command(shown ? "open" : "close");
     else pending.splice(0).forEach((msg) => port.postMessage(msg));
   });
   button.addEventListener("click", toggle);
 
+  // Loading policy (data-load): "intent" (default) fetches nothing more until the visitor shows
+  // intent; "idle" waits for the page's load event and an idle moment; "eager" starts at once.
+  const policy = script.dataset.load || "intent";
+  if (policy == "eager") boot();
+  else if (policy == "idle") {
+    const idle = () => (window.requestIdleCallback ? requestIdleCallback(boot, { timeout: 3000 }) : setTimeout(boot, 200));
+    if (document.readyState == "complete") idle();
+    else addEventListener("load", idle, { once: true });
+  } else if (policy != "intent") console.error(`Parley widget: data-load="${policy}" is not a loading policy; use intent, idle or eager. Using intent.`);
+  // Intent: the pointer on the launcher, keyboard focus on it, or a touch (a click opens, below).
+  for (const type of ["pointerenter", "focus", "touchstart"]) button.addEventListener(type, boot, { once: true, passive: true });
+
   // Take the stub over in place (pages may hold a reference to it), then replay its queued calls.
   if (!W.__r) W.ready = new Promise((resolve) => (W.__r = resolve));
   const queued = W.__q || [];
-  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle });
+  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load });
   (document.body || document.documentElement).append(host);
   for (const call of queued) {
     if (call.x) continue; // unsubscribed before we arrived

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,7 +22,8 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
@@ -248,10 +250,13 @@ def events_page(page: Page, host_site: HostSite) -> Callable[..., Page]:
     return open_page
 
 
-def wait_ready_(page: Page) -> None:
+def wait_ready_(page: Page, *, load: bool = True) -> None:
+    """Wait for `widget.ready`; with `load`, start the boot first (the `intent` policy waits)."""
+    start = "window.widget.load()" if load else "window.widget.ready"
     page.wait_for_function(
         "() => window.__widgetReady === true || (window.widget && window.widget.ready"
-        " && (window.widget.ready.then(() => { window.__widgetReady = true }), false))",
+        f" && !window.__widgetWaiting && (window.__widgetWaiting = true, {start}"
+        ".then(() => { window.__widgetReady = true })), false)",
         timeout=BOOT_TIMEOUT_MS,
         polling=100,
     )
@@ -264,3 +269,22 @@ def seen(page: Page) -> list[dict[str, Any]]:
 
 def seen_names(page: Page) -> list[str]:
     return [e["name"] for e in seen(page)]
+
+
+@contextmanager
+def holding(context: BrowserContext, pattern: str) -> Iterator[list[Route]]:
+    """Hold every request matching `pattern` until the block ends, then let them through."""
+    held: list[Route] = []
+    context.route(pattern, lambda route: held.append(route))
+    try:
+        yield held
+    finally:
+        context.unroute(pattern)
+        for route in held:
+            with suppress(PlaywrightError):  # a request the browser gave up on meanwhile
+                route.continue_()
+
+
+def wait_held(page: Page, held: list[Route]) -> None:
+    while not held:
+        page.wait_for_timeout(50)

@@ -6,9 +6,17 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import ConsoleMessage, FrameLocator, Page, Route, expect
+from playwright.sync_api import ConsoleMessage, FrameLocator, Page, expect
 
-from tests.browser.conftest import BOOT_TIMEOUT_MS, HostSite, seen, seen_names, wait_ready_
+from tests.browser.conftest import (
+    BOOT_TIMEOUT_MS,
+    HostSite,
+    holding,
+    seen,
+    seen_names,
+    wait_held,
+    wait_ready_,
+)
 
 EVENT_NAMES = (
     "widget_opened, widget_closed, conversation_started, message_sent, message_received, "
@@ -53,29 +61,26 @@ def test_listeners_added_before_widget_js_arrives_get_events(
     assert page.evaluate("window.seen") == ["opened", "closed-once", "opened"]
 
 
-def test_launcher_appears_before_python_and_opens_panel_with_loading_state(
+def test_launcher_appears_before_python_and_the_panel_takes_text_while_it_connects(
     page: Page, host_site: HostSite
 ) -> None:
-    held: list[Route] = []
-    # Hold the wheels so Python cannot finish starting until the loading state has been seen.
-    page.context.route("**/*.whl", lambda route: held.append(route))
     page.goto(host_site.page(host_site.snippet()))
     button = launcher(page)
     expect(button).to_be_visible()
-    button.click()
     frame = chat_frame(page)
-    expect(frame.get_by_role("dialog")).to_be_visible()
-    expect(frame.get_by_role("status")).to_contain_text("Loading")
-    expect(frame.get_by_role("textbox", name="Message")).to_be_disabled()
-    # The loading panel can already be closed, and the launcher gets focus back.
-    frame.get_by_role("button", name="Close chat").click()
-    expect(launcher(page)).to_be_focused()
-    expect(launcher(page)).to_have_attribute("aria-expanded", "false")
-    while not held:  # Pyodide asks for the wheels once its own files are in
-        page.wait_for_timeout(50)
-    for route in held:
-        route.continue_()
-    page.context.unroute("**/*.whl")
+    # Hold the wheels so Python cannot finish starting until the loading state has been seen.
+    with holding(page.context, "**/*.whl") as held:
+        button.click()
+        expect(frame.get_by_role("dialog")).to_be_visible()
+        expect(frame.get_by_role("status")).to_contain_text("Connecting")
+        box = frame.get_by_role("textbox", name="Message")
+        expect(box).to_be_focused()
+        expect(box).to_be_editable()
+        # The loading panel can already be closed, and the launcher gets focus back.
+        frame.get_by_role("button", name="Close chat").click()
+        expect(launcher(page)).to_be_focused()
+        expect(launcher(page)).to_have_attribute("aria-expanded", "false")
+        wait_held(page, held)  # Pyodide asks for the wheels once its own files are in
     wait_ready_(page)
     button.click()
     expect(frame.get_by_role("textbox", name="Message")).to_be_focused()
@@ -288,7 +293,7 @@ def test_frame_ignores_messages_from_the_host_page(page: Page, host_site: HostSi
 
 def test_ready_resolves_once_python_is_live(page: Page, host_site: HostSite) -> None:
     page.goto(host_site.page(host_site.snippet()))
-    page.evaluate("widget.ready.then(() => { window.readyAt = performance.now() })")
+    page.evaluate("widget.load().then(() => { window.readyAt = performance.now() })")
     page.wait_for_function("window.readyAt > 0", timeout=BOOT_TIMEOUT_MS)
     frame = page.frame_locator("iframe[title='Chat']")
     expect(frame.get_by_role("textbox", name="Message")).to_be_enabled()
@@ -310,8 +315,9 @@ def test_an_agent_is_embedded_only_where_its_allowed_origins_say(
     page.evaluate("widget.open()")
     expect(chat_frame(page).get_by_role("dialog", name="Shop help")).to_be_visible()
 
+    page.goto(host_site.page(host_site.snippet(agent_id=elsewhere)))
     with page.expect_console_message(lambda m: "frame-ancestors" in m.text):
-        page.goto(host_site.page(host_site.snippet(agent_id=elsewhere)))
+        page.evaluate("widget.load()")
     expect(launcher(page)).to_be_visible()
     ready = "Promise.race([widget.ready.then(() => 'ready'), new Promise(r => setTimeout(r, 50))])"
     assert page.evaluate(ready) is None

@@ -46,7 +46,6 @@ class WidgetApp:
         element = self.document.getElementById
         self.panel = element("panel")
         self.textbox = element("message")
-        self.send_button = element("send")
         self.new_button = element("new-conversation")
         agent = self.bridge.agent_config
         self.chat = Chat(
@@ -67,9 +66,11 @@ class WidgetApp:
         add_event_listener(self.document, "keydown", self._on_keydown)
 
     def start(self) -> None:
-        self.chat.restore()
-        self._set_loaded()
+        # One task from here to connect(): no visitor input can slip between the two senders.
+        drafts = self.bridge.take_drafts()
         self.bridge.connect(self.handle)
+        self.chat.restore(drafts)
+        self._set_loaded()
         self.bridge.post({"type": "ready"})
         # pydantic and the event models load just after ready, not before: a quarter of a second
         # of the frame's start (`make bench`). An event that comes first loads them itself.
@@ -169,10 +170,6 @@ class WidgetApp:
 
     def _set_loaded(self) -> None:
         self.document.getElementById("status").hidden = True
-        self.document.getElementById("composer").setAttribute("aria-busy", "false")
-        self.textbox.disabled = False
-        self.textbox.placeholder = "Type your message…"
-        self.send_button.disabled = False
         if self.document.activeElement == self.panel:
             self.textbox.focus()
 

@@ -64,6 +64,22 @@ class Bridge:
         self._handler = handler
         self._js.connect(self._proxy)
 
+    def take_drafts(self) -> list[tuple[str, str]]:
+        """(client id, text) of each message the visitor sent before Python ran, in order.
+
+        From this call on the Python chat controller alone sends; `frame-boot.js` forgets them.
+        """
+        raw = self._js.takeDrafts()
+        items = raw.to_py() if hasattr(raw, "to_py") else []
+        return [
+            (str(item["clientId"]), str(item["content"]))
+            for item in items
+            if isinstance(item, dict)
+            and item.get("clientId")
+            and isinstance(item.get("content"), str)
+            and item["content"].strip()
+        ]
+
     def post(self, message: dict[str, Any]) -> None:
         self._js.post(plain(message))
 

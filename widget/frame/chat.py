@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,14 +67,19 @@ class Chat:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def restore(self) -> None:
+    def restore(self, drafts: Sequence[tuple[str, str]] = ()) -> None:
+        """Show the saved conversation, then send what is pending, `drafts` last.
+
+        `drafts` are (client id, text) the visitor sent before Python ran (see `Bridge`).
+        """
         saved = self.store.load()
         self.transcript.clear()
         if self.welcome:
             self.transcript.message("assistant", self.welcome)
-        if saved is None:
+        if saved is None and not drafts:
             self.on_change()
             return
+        saved = saved or {"conversationId": None, "visitorToken": None}
         self.conversation_id = saved["conversationId"]
         self.token = saved["visitorToken"]
         self.started = bool(saved.get("started"))
@@ -84,6 +89,8 @@ class Chat:
             for p in saved.get("pending", [])
             if isinstance(p, dict) and p.get("clientId") and p.get("content")
         ]
+        known = {out.client_id for out in self.queue}
+        self.queue += [Outgoing(cid, text) for cid, text in drafts if cid not in known]
         if self.conversation_id is None:
             self._show_pending()
         else:
