@@ -280,3 +280,71 @@ def floor_memory(page: Page) -> tuple[int, int]:
 
 def floor_url(server_url: str) -> str:
     return f"{server_url}/{FLOOR_PAGE}"
+
+
+# -- the page's cost: LCP, bytes before intent, click to composer and to the first reply ------
+
+# In the frame: the composer takes text once its document has run frame-boot.js (which sends
+# what is typed before Python runs) and frame.css styles it. Returns when, on the epoch clock.
+COMPOSER_READY = """() => {
+  const box = document.getElementById("message");
+  const ok = box && document.readyState !== "loading" && window.widgetBridge && !box.disabled
+    && box.checkVisibility() && getComputedStyle(box).resize === "none";
+  return ok ? performance.timeOrigin + performance.now() : 0;
+}"""
+
+
+def settle(page: Page) -> None:
+    """Wait for the load event, then two idle periods: what a page does before any intent."""
+    page.wait_for_function("document.readyState === 'complete'", timeout=BOOT_TIMEOUT_MS)
+    page.evaluate(
+        "() => new Promise(r => requestIdleCallback(() => requestIdleCallback(() => r())))"
+    )
+
+
+def hero_lcp(page: Page, url: str) -> float:
+    """The hero page's Largest Contentful Paint (ms from navigation)."""
+    page.goto(url, timeout=BOOT_TIMEOUT_MS)
+    settle(page)
+    return float(_wait(page, "() => window.__cost.lcp"))
+
+
+def before_intent(page: Page, url: str, quiet_ms: float = 3000) -> list[Request]:
+    """Every request of a page loaded and left alone for `quiet_ms` after its load event."""
+    with recording(page) as requests:
+        page.goto(url, timeout=BOOT_TIMEOUT_MS)
+        settle(page)
+        page.wait_for_timeout(quiet_ms)
+    return requests
+
+
+def _chat_frame(page: Page) -> Frame:
+    for _ in range(BOOT_TIMEOUT_MS // 5):
+        for frame in page.frames:
+            if "/frame.html" in frame.url:
+                return frame
+        page.wait_for_timeout(5)
+    raise BenchError("the widget's frame never appeared")
+
+
+@dataclass
+class FirstChat:
+    composer_ms: float  # click -> the composer takes text
+    reply_ms: float  # click -> the agent's reply to a message typed at once is shown
+
+
+def first_chat(page: Page, url: str, message: str = "What does this product do?") -> FirstChat:
+    """Open the chat on a page at rest, type at once, wait for the reply; times from the click."""
+    page.goto(url, timeout=BOOT_TIMEOUT_MS)
+    settle(page)
+    page.get_by_role("button", name="Open chat", exact=True).click()
+    frame = _chat_frame(page)
+    composer = float(
+        frame.wait_for_function(COMPOSER_READY, polling="raf", timeout=BOOT_TIMEOUT_MS).json_value()
+    )
+    box = frame.locator("#message")
+    box.fill(message)
+    box.press("Enter")
+    received = float(_wait(page, "() => window.__cost.received"))
+    click = float(page.evaluate("() => window.__cost.click"))
+    return FirstChat(composer - click, received - click)

@@ -12,6 +12,9 @@ Both carry the same instrumentation in `<head>`, so the only difference is the s
 
 from __future__ import annotations
 
+import random
+import struct
+import zlib
 from pathlib import Path
 
 INSTRUMENT = """<script>
@@ -85,13 +88,73 @@ def page(head: str, body: str) -> str:
     )
 
 
-def snippet(build: Path, widget_js: str, agent_id: str = "ag_demo") -> str:
+def snippet(
+    build: Path, widget_js: str, agent_id: str = "ag_demo", policy: str | None = None
+) -> str:
     text = (build / "snippet.html").read_text()
+    if policy is not None:
+        text = text.replace("<script async src=", f'<script data-load="{policy}" async src=', 1)
     return text.replace("{{WIDGET_URL}}", widget_js).replace("{{AGENT_ID}}", agent_id)
 
 
-def with_widget(build: Path, widget_js: str) -> str:
-    return page("", CONTENT + snippet(build, widget_js) + READY + BARE_LISTENER)
+def with_widget(build: Path, widget_js: str, policy: str = "eager") -> str:
+    """The boot rows' page: `eager` starts the widget at navigation, as every page did before
+    the loading policy existed, so boot is measured from the same moment as the floor's."""
+    return page("", CONTENT + snippet(build, widget_js, policy=policy) + READY + BARE_LISTENER)
+
+
+# -- the page-cost rows: a stranger's page with a large hero image ----------------------------
+
+HERO_NAME = "hero.png"
+HERO_BYTES = 800_000
+
+# Largest Contentful Paint of the page, and the click on the launcher, on the epoch clock.
+LCP = """<script>
+window.__cost = { lcp: 0, click: 0, received: 0 };
+new PerformanceObserver(function (list) {
+  list.getEntries().forEach(function (e) { __cost.lcp = e.renderTime || e.loadTime || e.startTime; });
+}).observe({ type: "largest-contentful-paint", buffered: true });
+document.addEventListener("click", function () {
+  if (!__cost.click) __cost.click = performance.timeOrigin + performance.now();
+}, true);
+</script>"""
+
+RECEIVED = """<script>
+widget.on("message_received", function () {
+  if (!__cost.received) __cost.received = performance.timeOrigin + performance.now();
+});
+</script>"""
+
+HERO = f"""<header><h1>Acme Outdoor</h1><nav><a href="#">Tents</a> <a href="#">Packs</a></nav></header>
+<main><img src="{HERO_NAME}" alt="A mountain at dawn" width="1200" height="600"
+style="display:block;width:100%;height:auto">
+<p>Gear for every trail. Free returns within 30 days.</p></main>"""
+
+
+def hero_png(size: int = HERO_BYTES) -> bytes:
+    """A noise PNG of about `size` bytes: it does not compress, like a photo."""
+    width = 1200
+    height = max(1, size // (width * 3))
+    rng = random.Random(1)
+    raw = b"".join(b"\0" + rng.randbytes(width * 3) for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 1))
+        + chunk(b"IEND", b"")
+    )
+
+
+def hero_page(build: Path, widget_js: str | None, policy: str | None = None) -> str:
+    """The hero page; with `widget_js`, the owner's snippet under `policy` (None: the default)."""
+    widget = "" if widget_js is None else snippet(build, widget_js, policy=policy) + RECEIVED
+    return page(LCP, HERO + widget)
 
 
 def without_widget() -> str:
