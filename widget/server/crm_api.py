@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,8 +20,9 @@ from widget.server.crm import DEFAULT_BASE_URLS
 from widget.server.crm_store import CrmIntegration
 from widget.server.db import transaction
 from widget.server.deps import SessionsDep, SettingsDep, require_admin
-from widget.server.errors import ApiError
+from widget.server.errors import ADMIN_ERRORS, ApiError
 from widget.server.models import Agent, utcnow
+from widget.server.request_models import NOT_BLANK, RequestModel, is_blank
 from widget.server.ssrf import UnsafeDestinationError, check_destination
 from widget.server.webhooks_api import iso
 
@@ -33,16 +33,34 @@ router = APIRouter(
     prefix="/v1/agents/{agent_id}/integrations",
     tags=["integrations"],
     dependencies=[Depends(require_admin)],
+    responses=ADMIN_ERRORS,
 )
 
 Provider = Literal["hubspot", "pipedrive"]
 
 
-class IntegrationBody(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, extra="forbid")
+class IntegrationBody(RequestModel):
+    api_token: Annotated[
+        str, Field(min_length=1, max_length=1000, json_schema_extra={"pattern": NOT_BLANK})
+    ]
+    base_url: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=2048,
+                json_schema_extra={"pattern": "^[ \t]*[Hh][Tt][Tt][Pp][Ss]?://"},
+            ),
+        ]
+        | None
+    ) = None
 
-    api_token: Annotated[str, Field(min_length=1, max_length=1000, pattern=r"\S")]
-    base_url: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    @field_validator("api_token")
+    @classmethod
+    def _token_not_blank(cls, value: str) -> str:
+        if is_blank(value):
+            raise ValueError("must not be blank")
+        return value
 
 
 def mask_token(token: str) -> str:
@@ -87,7 +105,12 @@ def list_integrations(agent_id: str, sessions: SessionsDep) -> dict[str, Any]:
         return {"data": [integration_json(i) for i in rows]}
 
 
-@router.put("/{provider}")
+@router.put(
+    "/{provider}",
+    responses={
+        201: {"description": "The integration was created (200: replaced)"},
+    },
+)
 def put_integration(
     agent_id: str,
     provider: Provider,
