@@ -9,24 +9,20 @@ matches every path, and an unknown API path is a 404, whatever its method.
 from __future__ import annotations
 
 from fastapi import Request
-from starlette.routing import BaseRoute, Match, Route
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Match
 
 _ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 API_PREFIX = "/v1/"
-
-
-def _path_of(route: BaseRoute) -> str:
-    return route.path if isinstance(route, Route) else ""
 
 
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route allows at the request's path, in a conventional order."""
     api = request.url.path.startswith(API_PREFIX)
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        if not isinstance(route, Route) or route.methods is None:
-            continue
-        if api and not _path_of(route).startswith(API_PREFIX):
+    # Included routers stay nested in FastAPI's route table; this walks the routes they hold.
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.methods is None or (api and not (route.path or "").startswith(API_PREFIX)):
             continue
         match, _ = route.matches(request.scope)
         if match in (Match.PARTIAL, Match.FULL):

@@ -124,6 +124,9 @@ def describe_validation_errors(errors: Sequence[Any]) -> str:
         loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
         where = ".".join(loc) or "body"
         message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+        if error.get("type") == "string_unicode":
+            # pydantic-core refuses a lone surrogate before our own check can name it.
+            message = "holds a lone surrogate, which is not a Unicode character; send text as UTF-8"
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
 

@@ -44,9 +44,9 @@ def _check_text(value: Any, where: str = "") -> None:
         if index is not None:
             raise PydanticCustomError(
                 "invalid_unicode",
-                "{where}holds a lone surrogate (U+{code:04X}) at character {index}, which is not "
+                "{where}holds a lone surrogate (U+{code}) at character {index}, which is not "
                 "a Unicode character; send text as UTF-8",
-                {"where": where, "code": ord(value[index]), "index": index},
+                {"where": where, "code": f"{ord(value[index]):04X}", "index": index},
             )
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
