@@ -31,6 +31,7 @@ from widget.agent.leads import (
     extract_name,
     is_email,
     merge,
+    with_owner,
 )
 
 
@@ -435,6 +436,9 @@ class OpenAICompatibleAgent:
 
         if captured is None:
             captured = extract_lead(message)
+        else:
+            # Whose address the model captured is for the visitor's words to say (see `merge`).
+            captured = with_owner(captured, message)
         lead = merge(known, captured) if captured is not None else None
         return AgentReply(content, lead, sources)
 

@@ -254,12 +254,20 @@ def _lead_fields(details: LeadDetails) -> dict[str, Any]:
         "email": details.email,
         "phone": details.phone,
         "company_name": details.company,
+        "notes": "\n".join(details.notes) or None,
     }
 
 
 def _lead_details(lead: Lead) -> LeadDetails:
+    # The stored address is the one the agent settled on as the visitor's; the agent's later
+    # reply holds every detail known since, so only a settled change of address replaces it.
     return LeadDetails(
-        email=lead.email or "", name=lead.name, phone=lead.phone, company=lead.company_name
+        email=lead.email or "",
+        name=lead.name,
+        phone=lead.phone,
+        company=lead.company_name,
+        notes=tuple(lead.notes.split("\n")) if lead.notes else (),
+        owner="visitor",
     )
 
 

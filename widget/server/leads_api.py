@@ -35,6 +35,8 @@ class LeadOut(_CamelModel):
     phone: str | None
     company_name: str | None
     message: str | None
+    # Details the visitor gave that are someone else's, or not surely theirs; one a line.
+    notes: str | None = None
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -80,6 +82,7 @@ def lead_out(lead: Lead) -> LeadOut:
         phone=lead.phone,
         company_name=lead.company_name,
         message=lead.message,
+        notes=lead.notes,
         created_at=lead.created_at,
         updated_at=lead.updated_at,
     )
