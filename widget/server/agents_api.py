@@ -17,7 +17,7 @@ from widget.server.ids import new_id
 from widget.server.models import Agent, utcnow
 from widget.server.origins import ORIGIN_PATTERN, normalize_origins
 from widget.server.outbox import enqueue
-from widget.server.request_models import NOT_BLANK, RequestModel, is_blank
+from widget.server.request_models import NOT_BLANK, RequestModel, is_blank, not_null
 
 router = APIRouter(
     prefix="/v1/agents",
@@ -82,10 +82,10 @@ class AgentCreateIn(RequestModel):
 class AgentPatchIn(RequestModel):
     """Every field is optional; a field given as null is refused (there is nothing to unset)."""
 
-    name: Name | None = None
-    prompt: Prompt | None = None
-    welcome_message: Welcome | None = None
-    allowed_origins: Origins | None = None
+    name: Name | None = Field(default=None, json_schema_extra=not_null)
+    prompt: Prompt | None = Field(default=None, json_schema_extra=not_null)
+    welcome_message: Welcome | None = Field(default=None, json_schema_extra=not_null)
+    allowed_origins: Origins | None = Field(default=None, json_schema_extra=not_null)
 
     @field_validator("name", "prompt", "welcome_message", "allowed_origins", mode="before")
     @classmethod

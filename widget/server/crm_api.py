@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from widget.server.crm import DEFAULT_BASE_URLS
 from widget.server.crm_store import CrmIntegration
 from widget.server.db import transaction
-from widget.server.deps import SessionsDep, SettingsDep, require_admin
+from widget.server.deps import ResolverDep, SessionsDep, SettingsDep, require_admin
 from widget.server.errors import ADMIN_ERRORS, ApiError
 from widget.server.models import Agent, utcnow
-from widget.server.request_models import NOT_BLANK, RequestModel, is_blank
+from widget.server.request_models import HTTP_URL, NOT_BLANK, RequestModel, is_blank
 from widget.server.ssrf import UnsafeDestinationError, check_destination
 from widget.server.webhooks_api import iso
 
@@ -49,7 +49,7 @@ class IntegrationBody(RequestModel):
             Field(
                 min_length=1,
                 max_length=2048,
-                json_schema_extra={"pattern": "^[ \t]*[Hh][Tt][Tt][Pp][Ss]?://"},
+                json_schema_extra={"pattern": HTTP_URL},
             ),
         ]
         | None
@@ -117,12 +117,17 @@ def put_integration(
     body: IntegrationBody,
     settings: SettingsDep,
     sessions: SessionsDep,
+    resolver: ResolverDep,
     response: Response,
 ) -> dict[str, Any]:
     base_url = None
     if body.base_url is not None:
         try:
-            check_destination(body.base_url.strip(), allow_private=settings.webhook_allow_private)
+            check_destination(
+                body.base_url.strip(),
+                allow_private=settings.webhook_allow_private,
+                resolver=resolver,
+            )
         except UnsafeDestinationError as exc:
             raise ApiError(422, "invalid_request", f"baseUrl: {exc}") from exc
         base_url = body.base_url.strip().rstrip("/")

@@ -17,12 +17,27 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 # Whitespace by both Python's and ECMAScript's definitions (JSON Schema patterns are ECMAScript).
 _BLANK = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 NOT_BLANK = f"[^{_BLANK}]"
 _NOT_BLANK = re.compile(NOT_BLANK)
+
+
+# An absolute http(s) URL with a host, as the API documents it; the server checks the rest (it
+# must resolve to an address webhooks may reach).
+HTTP_URL = r"^[ \t]*[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+"
+
+
+def not_null(schema: JsonDict) -> None:
+    """For an optional field that may be left out but not sent as null: document it so."""
+    options = schema.pop("anyOf", None)
+    if isinstance(options, list):
+        (kept,) = [o for o in options if o != {"type": "null"}]
+        assert isinstance(kept, dict)
+        schema.update(kept)
 
 
 def is_blank(value: str) -> bool:

@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 
 from widget.events import WEBHOOK_EVENTS, webhook_body
 from widget.server.db import transaction
-from widget.server.deps import SessionsDep, SettingsDep, require_admin
+from widget.server.deps import ResolverDep, SessionsDep, SettingsDep, require_admin
 from widget.server.errors import ADMIN_ERRORS, ApiError, error_responses
 from widget.server.ids import new_id
 from widget.server.models import utcnow
 from widget.server.outbox import wake_workers
-from widget.server.request_models import RequestModel
+from widget.server.request_models import HTTP_URL, RequestModel
 from widget.server.signing import mask_secret, new_secret
-from widget.server.ssrf import UnsafeDestinationError, check_destination
+from widget.server.ssrf import Resolver, UnsafeDestinationError, check_destination
 from widget.server.webhook_store import (
     PENDING,
     ROTATION_OVERLAP,
@@ -68,7 +68,7 @@ Url = Annotated[
     Field(
         min_length=1,
         max_length=MAX_URL_LENGTH,
-        json_schema_extra={"pattern": "^[ \t]*[Hh][Tt][Tt][Pp][Ss]?://"},
+        json_schema_extra={"pattern": HTTP_URL},
     ),
 ]
 
@@ -189,9 +189,9 @@ def _delivery(session: Session, endpoint_id: str, delivery_id: str) -> WebhookDe
     return delivery
 
 
-def _checked_url(url: str, allow_private: bool) -> str:
+def _checked_url(url: str, allow_private: bool, resolver: Resolver) -> str:
     try:
-        check_destination(url.strip(), allow_private=allow_private)
+        check_destination(url.strip(), allow_private=allow_private, resolver=resolver)
     except UnsafeDestinationError as exc:
         raise ApiError(422, "invalid_request", f"url: {exc}") from exc
     return url.strip()
@@ -199,9 +199,9 @@ def _checked_url(url: str, allow_private: bool) -> str:
 
 @router.post("", status_code=201)
 def create_endpoint(
-    body: EndpointCreate, settings: SettingsDep, sessions: SessionsDep
+    body: EndpointCreate, settings: SettingsDep, sessions: SessionsDep, resolver: ResolverDep
 ) -> dict[str, Any]:
-    url = _checked_url(body.url, settings.webhook_allow_private)
+    url = _checked_url(body.url, settings.webhook_allow_private, resolver)
     with transaction(sessions) as session:
         endpoint = WebhookEndpoint(
             id=new_id("wh"), url=url, events=body.events, secret=new_secret(), enabled=True
@@ -226,9 +226,17 @@ def show_endpoint(endpoint_id: str, sessions: SessionsDep) -> dict[str, Any]:
 
 @router.patch("/{endpoint_id}")
 def update_endpoint(
-    endpoint_id: str, body: EndpointUpdate, settings: SettingsDep, sessions: SessionsDep
+    endpoint_id: str,
+    body: EndpointUpdate,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    resolver: ResolverDep,
 ) -> dict[str, Any]:
-    url = None if body.url is None else _checked_url(body.url, settings.webhook_allow_private)
+    url = (
+        None
+        if body.url is None
+        else _checked_url(body.url, settings.webhook_allow_private, resolver)
+    )
     with transaction(sessions) as session:
         endpoint = _endpoint(session, endpoint_id)
         if url is not None:
