@@ -27,11 +27,11 @@ from widget.server import outbox as _outbox  # noqa: F401  (registers the outbox
 from widget.server import rate_limits as _rate_limits  # noqa: F401  (registers its table)
 from widget.server.body_limits import BodyLimitMiddleware, BodyLimits
 from widget.server.config import Settings
-from widget.server.db import Base, make_engine, make_sessionmaker
+from widget.server.db import make_engine, make_sessionmaker
 from widget.server.errors import install_error_handlers
 from widget.server.idle import IdleSweeper
 from widget.server.knowledge_cache import KnowledgeCache
-from widget.server.schema_upgrade import add_missing_columns
+from widget.server.schema_upgrade import create_schema
 from widget.server.seed import seed_demo
 from widget.server.services import Service, call_maybe_async
 
@@ -98,8 +98,7 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
     # Last: the static router ends in a catch-all path.
     app.include_router(static.router)
 
-    Base.metadata.create_all(engine)
-    add_missing_columns(engine)
+    create_schema(engine)
     seed_demo(sessions)
     return app
 

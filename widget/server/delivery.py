@@ -44,19 +44,18 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import Engine, bindparam, insert, select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from widget.server import crm
 from widget.server.claims import claim_due, new_claim_token, still_claimed
 from widget.server.config import Settings, SettingsError
 from widget.server.crm_store import CrmAction
-from widget.server.db import Base, make_engine, make_sessionmaker, transaction
+from widget.server.db import make_engine, make_sessionmaker, transaction
 from widget.server.ids import new_id
 from widget.server.models import utcnow
 from widget.server.outbox import OutboxEvent, add_waker, remove_waker
 from widget.server.retry_schedule import delay_after_failure, first_delay, parse_retry_after
-from widget.server.schema_upgrade import add_missing_columns
+from widget.server.schema_upgrade import create_schema
 from widget.server.signing import webhook_headers
 from widget.server.ssrf import (
     SEND_TIMEOUT_SECONDS,
@@ -831,12 +830,7 @@ def create_tables(engine: Engine) -> None:
     # Importing the modules registers every table the worker touches (and those they refer to).
     from widget.server import crm_store, models, outbox, rate_limits, webhook_store  # noqa: F401
 
-    try:
-        Base.metadata.create_all(engine)
-    except OperationalError:
-        # Another process created the same tables between our check and our CREATE; check again.
-        Base.metadata.create_all(engine)
-    add_missing_columns(engine)
+    create_schema(engine)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""Columns added to existing tables since a database was created, added to that database.
+"""The schema at start: missing tables created, and columns added since a database was created
+added to that database. Safe when several processes start on one database at once.
 
 `create_all` makes missing tables but never alters one that exists, so a database made by an
 earlier version would lack a newer column. Until migrations arrive, the new columns are nullable
@@ -15,6 +16,16 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from widget.server.db import Base
 
 log = logging.getLogger(__name__)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables of every imported model, then add missing columns."""
+    try:
+        Base.metadata.create_all(engine)
+    except OperationalError:
+        # Another process created a table between our check and our CREATE; check again.
+        Base.metadata.create_all(engine)
+    add_missing_columns(engine)
 
 
 def add_missing_columns(engine: Engine) -> list[str]:
