@@ -7,12 +7,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install build gen demo test lint bench chromium clean
+.PHONY: help install build gen demo test lint bench fuzz chromium clean
 
 help:
 	@echo "make demo   install what is missing, build the bundle, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install what is missing, build, run lint, types and every test"
 	@echo "make bench  measure boot, bytes, host impact and throughput side by side"
+	@echo "make fuzz   schemathesis over the API's OpenAPI document, long, with a fresh seed"
 	@echo "make gen    regenerate site/widget.d.ts and the event lists from widget/events.py"
 
 $(VENV)/.installed: pyproject.toml
@@ -47,6 +48,13 @@ lint: install
 
 test: build chromium lint
 	$(BIN)/python -m pytest
+
+# The API fuzzer of `make test`, longer and with a fresh seed each run (see tests/server/test_fuzz.py).
+FUZZ_SECONDS ?= 1200
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	WIDGET_FUZZ_SECONDS=$(FUZZ_SECONDS) WIDGET_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WIDGET_FUZZ_SEED=random \
+		$(BIN)/python -m pytest tests/server/test_fuzz.py -p no:cacheprovider
 
 bench: build chromium
 	$(BIN)/python -m bench

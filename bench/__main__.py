@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import browser, pages, server_load, servers
+from bench import browser, pages, server_load, servers, training_load
 from bench.report import Row, machine, render_markdown, render_table
 from bench.stats import median, percentile, ratio
 
@@ -459,7 +459,12 @@ def platform_load() -> str:
 def run(plan: Plan) -> list[Row]:
     with servers.temp_dir() as tmp:
         bundle = servers.bench_bundle(tmp)
-        with servers.widget_server(tmp, bundle) as server, servers.host_site(tmp) as host:
+        # The bench opens many conversations from one address: lift that rate limit.
+        unlimited = {"WIDGET_RATE_CONVERSATIONS_PER_ADDRESS": "0"}
+        with (
+            servers.widget_server(tmp, bundle, **unlimited) as server,
+            servers.host_site(tmp) as host,
+        ):
             widget_js = f"{server.url}/widget.js"
             with_url = host.write("with-widget.html", pages.with_widget(servers.BUILD, widget_js))
             without_url = host.write("without-widget.html", pages.without_widget())
@@ -473,7 +478,9 @@ def run(plan: Plan) -> list[Row]:
                 events = measure_events(pw, tmp, with_url, floor_url, plan)
             log("server: chat round trips, then webhook deliveries")
             load = measure_server(tmp, server, plan)
-    return build_rows(
+            log("server: chat while a large training runs")
+            training = training_load.measure(server.url)
+    rows = build_rows(
         boot,
         widget_bytes,
         floor_bytes,
@@ -482,6 +489,8 @@ def run(plan: Plan) -> list[Row]:
         widget_js_brotli(servers.BUILD),
         plan.several_workers,
     )
+    rows.append(training_load.row(training))
+    return rows
 
 
 if __name__ == "__main__":

@@ -150,7 +150,8 @@ def test_later_details_update_the_lead_and_never_erase_known_ones() -> None:
         email="jane@acme.com", name="Jane Doe", phone="+1 234 567 8900", company="Acme"
     )
     assert merge(None, later) == later
-    assert merge(first, LeadDetails(email="j.doe@acme.com")).email == "j.doe@acme.com"
+    corrected = LeadDetails(email="j.doe@acme.com", owner="visitor")
+    assert merge(first, corrected).email == "j.doe@acme.com"
 
 
 def test_a_message_without_an_address_updates_a_known_lead() -> None:
@@ -161,3 +162,83 @@ def test_a_message_without_an_address_updates_a_known_lead() -> None:
     )
     assert extract_lead_update("Do you integrate with HubSpot?", known) is None
     assert extract_lead_update("I'll email you later", known) is None
+
+
+JANE = "I'm Jane Doe from Acme Inc, reach me at jane@example.com or +1 234 567 8900"
+
+
+def lead_after(*messages: str) -> LeadDetails | None:
+    lead: LeadDetails | None = None
+    for message in messages:
+        found = extract_lead(message)
+        if found is not None:
+            lead = merge(lead, found)
+        elif lead is not None:
+            lead = extract_lead_update(message, lead) or lead
+    return lead
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Actually my colleague is bob@example.com",
+        "Please cc my boss bob@example.com",
+        "You could also ask Bob, his email is bob@example.com",
+        "My colleague Bob Smith (bob@example.com, +1 999 888 7777) handles this",
+        "Bob's address is bob@example.com",
+    ],
+)
+def test_someone_elses_details_never_replace_the_visitors_own(message: str) -> None:
+    lead = lead_after(JANE, message)
+    assert lead is not None
+    assert (lead.email, lead.name, lead.phone, lead.company) == (
+        "jane@example.com",
+        "Jane Doe",
+        "+1 234 567 8900",
+        "Acme Inc",
+    )
+    assert lead.notes == ("bob@example.com: someone else's address, given by the visitor",)
+
+
+def test_an_address_whose_owner_is_unclear_is_kept_beside_the_visitors() -> None:
+    lead = lead_after(JANE, "bob@example.com")
+    assert lead is not None
+    assert lead.email == "jane@example.com"
+    assert lead.notes == (
+        "bob@example.com: also given by the visitor; unclear whether it is theirs "
+        "(kept jane@example.com as their address)",
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Sorry, my email is jane.doe@example.com",
+        "Oops, typo: jane.doe@example.com",
+        "Please use jane.doe@example.com instead",
+        "my new email address is jane.doe@example.com",
+        "Actually, reach me at jane.doe@example.com",
+    ],
+)
+def test_a_clear_correction_updates_the_visitors_address(message: str) -> None:
+    lead = lead_after(JANE, message)
+    assert lead is not None
+    assert lead.email == "jane.doe@example.com"
+    assert (lead.name, lead.company, lead.notes) == ("Jane Doe", "Acme Inc", ())
+
+
+def test_one_message_with_the_visitors_and_a_colleagues_address() -> None:
+    lead = extract_lead("I'm Jane, jane@example.com; please also loop in bob@example.com")
+    assert lead is not None
+    assert (lead.email, lead.name) == ("jane@example.com", "Jane")
+    assert lead.notes == ("bob@example.com: someone else's address, given by the visitor",)
+
+
+def test_a_colleagues_address_alone_is_a_lead_whose_address_the_visitors_own_replaces() -> None:
+    referral = lead_after("Please contact my colleague bob@example.com")
+    assert referral is not None
+    assert (referral.email, referral.name) == ("bob@example.com", None)
+    lead = lead_after("Please contact my colleague bob@example.com", "I'm Jane, jane@example.com")
+    assert lead is not None
+    assert (lead.email, lead.name) == ("jane@example.com", "Jane")
+    assert lead.notes == ("bob@example.com: someone else's address, given by the visitor",)

@@ -348,3 +348,27 @@ def test_simultaneous_retries_store_one_message(
         "message.sent",
         "message.sent",
     ]
+
+
+def test_a_colleagues_address_is_noted_and_never_replaces_the_visitors(
+    client: httpx.Client, start: Start, admin: dict[str, str]
+) -> None:
+    conversation_id, auth = start()
+    send(client, conversation_id, auth, "I'm Jane Doe from Acme Inc, reach me at jane@example.com")
+    colleague = send(client, conversation_id, auth, "Actually my colleague is bob@example.com")
+    assert "updated your email" not in colleague.json()["reply"]["content"]
+    assert "jane@example.com" in colleague.json()["reply"]["content"]
+
+    (lead,) = client.get("/v1/leads", headers=admin).json()["leads"]
+    assert (lead["email"], lead["name"], lead["companyName"]) == (
+        "jane@example.com",
+        "Jane Doe",
+        "Acme Inc",
+    )
+    assert lead["notes"] == "bob@example.com: someone else's address, given by the visitor"
+
+    corrected = send(client, conversation_id, auth, "Sorry, my email is jane.doe@example.com")
+    assert "updated your email address" in corrected.json()["reply"]["content"]
+    (lead,) = client.get("/v1/leads", headers=admin).json()["leads"]
+    assert lead["email"] == "jane.doe@example.com"
+    assert lead["notes"] == "bob@example.com: someone else's address, given by the visitor"

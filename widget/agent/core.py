@@ -31,6 +31,7 @@ from widget.agent.leads import (
     extract_name,
     is_email,
     merge,
+    with_owner,
 )
 
 
@@ -433,8 +434,8 @@ class OpenAICompatibleAgent:
             async with httpx.AsyncClient() as client:
                 content, captured = await self._converse(client, messages, visitor_text)
 
-        if captured is None:
-            captured = extract_lead(message)
+        # Whose address the model captured is for the visitor's words to say (see `merge`).
+        captured = extract_lead(message) if captured is None else with_owner(captured, message)
         lead = merge(known, captured) if captured is not None else None
         return AgentReply(content, lead, sources)
 

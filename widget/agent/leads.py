@@ -3,14 +3,25 @@
 A lead exists only when the visitor typed an actual email address: "I'll email you later" or
 "jane at acme dot com" are not leads. Everything else is optional and only taken when the text
 says it plainly; a field the visitor did not give stays `None`, it is never guessed.
+
+Whose address it is matters once a lead exists: "my colleague is bob@example.com" is someone
+else's, and never replaces the visitor's own address (nor do the name and phone beside it); an
+address the text does not place either way is kept too, beside the visitor's. Both go to the
+lead's `notes`. A correction the visitor clearly makes ("sorry, my email is ...", "use ...
+instead") does update the lead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from widget.agent.knowledge import STOPWORDS
+
+# Whose email address a message gives: the visitor's own, someone else's, or not said.
+Owner = Literal["visitor", "other"] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,15 +30,32 @@ class LeadDetails:
     name: str | None = None
     phone: str | None = None
     company: str | None = None
+    # Addresses (and details) given that are not, or not surely, the visitor's own.
+    notes: tuple[str, ...] = ()
+    # Whose `email` is, as far as the text told; not part of the lead's value.
+    owner: Owner = field(default=None, compare=False)
 
 
 def extract_lead(text: str) -> LeadDetails | None:
-    """The lead in `text`, or `None` when it holds no actual email address."""
-    email = find_email(text)
-    if email is None:
+    """The lead in `text`, or `None` when it holds no actual email address.
+
+    With several addresses, the visitor's own (or else the first one not said to be someone
+    else's) is the lead's; the others become notes."""
+    found = [(email, email_owner(text, email)) for email in find_emails(text)]
+    if not found:
         return None
+    email, owner = next(
+        (item for item in found if item[1] == "visitor"),
+        next((item for item in found if item[1] is None), found[0]),
+    )
+    notes = tuple(_note(other, whose, email) for other, whose in found if other != email)
+    if owner == "other":
+        # Only someone else's address: a lead to follow up, but nothing here is the visitor's.
+        return LeadDetails(email=email, notes=(_note(email, owner, None), *notes), owner=owner)
     name, phone, company = _details(text, email)
-    return LeadDetails(email=email, name=name, phone=phone, company=company)
+    return LeadDetails(
+        email=email, name=name, phone=phone, company=company, notes=notes, owner=owner
+    )
 
 
 def extract_lead_update(text: str, current: LeadDetails) -> LeadDetails | None:
@@ -36,10 +64,34 @@ def extract_lead_update(text: str, current: LeadDetails) -> LeadDetails | None:
     For a visitor who already left an email and later writes "my number is 555 123 4567".
     `None` when the text adds or changes nothing.
     """
-    email = find_email(text) or current.email
-    name, phone, company = _details(text, email)
-    updated = merge(current, LeadDetails(email=email, name=name, phone=phone, company=company))
+    found = extract_lead(text)
+    if found is None:
+        name, phone, company = _details(text, current.email)
+        found = LeadDetails(
+            email=current.email, name=name, phone=phone, company=company, owner="visitor"
+        )
+    updated = merge(current, found)
     return None if updated == current else updated
+
+
+def with_owner(lead: LeadDetails, text: str) -> LeadDetails:
+    """`lead` (made by a language model's tool call) with whose address it is, as `text` says."""
+    return dataclasses.replace(lead, owner=email_owner(text, lead.email))
+
+
+def email_owner(text: str, email: str) -> Owner:
+    """Whose `email` is, by the words of its clause in `text`: "visitor", "other" or None."""
+    at = text.lower().find(email.lower())
+    if at < 0:
+        return None
+    start = max(text.rfind(mark, 0, at) for mark in (".", "!", "?", "\n", ";")) + 1
+    before = text[start:at]
+    after = text[at + len(email) :][:40]
+    if _SOMEONE_ELSES.search(before):
+        return "other"
+    if _VISITORS_OWN.search(before) or _INSTEAD.match(after):
+        return "visitor"
+    return None
 
 
 def extract_name(text: str) -> str | None:
@@ -56,15 +108,70 @@ def extract_name(text: str) -> str | None:
 
 
 def merge(old: LeadDetails | None, new: LeadDetails) -> LeadDetails:
-    """Later details update a lead; a field the new details lack keeps its known value."""
+    """Later details update a lead; a field the new details lack keeps its known value.
+
+    A different email address replaces the known one only when it is plainly the visitor's own
+    (or the known one was someone else's); otherwise it is noted and the lead is left as it was.
+    """
     if old is None:
         return new
+    notes = _union(old.notes, new.notes)
+    if new.email.lower() != old.email.lower():
+        takes_over = new.owner == "visitor" or (old.owner == "other" and new.owner != "other")
+        if not takes_over:
+            note = _note(new.email, new.owner, old.email)
+            return dataclasses.replace(old, notes=_union(notes, (note,)))
+        if old.owner == "other":
+            notes = _union(notes, (_note(old.email, "other", None),))
     return LeadDetails(
         email=new.email,
         name=new.name if new.name is not None else old.name,
         phone=new.phone if new.phone is not None else old.phone,
         company=new.company if new.company is not None else old.company,
+        notes=notes,
+        owner=new.owner if new.owner is not None else old.owner,
     )
+
+
+def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*first, *second)))
+
+
+def _note(email: str, owner: Owner, kept: str | None) -> str:
+    if owner == "other":
+        return f"{email}: someone else's address, given by the visitor"
+    return f"{email}: also given by the visitor; unclear whether it is theirs" + (
+        f" (kept {kept} as their address)" if kept else ""
+    )
+
+
+# "my colleague", "my boss's", "his email", "cc", "Bob's address": the address is not the
+# visitor's. Looked for in the address's own clause, before it.
+_SOMEONE_ELSES = re.compile(
+    r"\b(?:my|our)\s+(?:\w+\s+)?(?:colleague|co-?worker|coworker|boss|manager|assistant|"
+    r"partner|team\s?mate|friend|wife|husband|spouse|secretary|supervisor|employee|associate|"
+    r"sister|brother|son|daughter|mother|father|mom|mum|dad|cto|ceo|cfo|coo|co-?founder|"
+    r"director|accountant|lawyer|agency|client|customer)s?(?:'s|\u2019s)?\b"
+    r"|\b(?:his|her|their)\s+(?:e-?mail|address|contact)\b"
+    r"|\b(?:he|she|they)\s+(?:is|are|can\s+be|'s)\b"
+    r"|\b[A-Z][a-z]+(?:'s|\u2019s)\s+(?:e-?mail|address)\b"
+    r"|\b(?:cc|bcc|loop\s+in|copy\s+in|forward\s+(?:it|this)?\s*to|someone\s+else)\b",
+    re.IGNORECASE,
+)
+# "sorry, my email is", "my new address", "reach me at", "I'm Jane, ...": the visitor's own.
+_VISITORS_OWN = re.compile(
+    r"\bmy\s+(?:\w+\s+)?(?:e-?mail|address|contact)\b"
+    r"|\b(?:reach|contact|email|e-mail|mail|write\s+to|get\s+back\s+to)\s+me\b"
+    # "or write to ...": where the visitor asks to be written to.
+    r"|\b(?:write|send\s+(?:it|this|them|everything)|reply)\s+to\s*$"
+    r"|\b(?:use|try)\s+(?:this|that|the\s+other|my\s+\w+)?\s*(?:one|e-?mail|address)?\s*[:,]?\s*$"
+    r"|\b(?:I'?m|I\u2019m|I\s+am|this\s+is|it'?s\s+me)\b"
+    r"|\b(?:sorry|oops|correction|typo|i\s+meant|wrong\s+(?:e-?mail|address))\b",
+    re.IGNORECASE,
+)
+_INSTEAD = re.compile(
+    r"^\W{0,3}(?:instead|is\s+(?:mine|my\s+(?:e-?mail|address)))\b", re.IGNORECASE
+)
 
 
 # --- Email -------------------------------------------------------------------------------------
@@ -79,10 +186,13 @@ EMAIL = re.compile(
 
 def find_email(text: str) -> str | None:
     """The first well-formed email address in `text`."""
-    for match in EMAIL.finditer(text):
-        if ".." not in match.group():
-            return match.group()
-    return None
+    return next(iter(find_emails(text)), None)
+
+
+def find_emails(text: str) -> list[str]:
+    """Every well-formed email address in `text`, once each, in order."""
+    found = [m.group() for m in EMAIL.finditer(text) if ".." not in m.group()]
+    return list(dict.fromkeys(found))
 
 
 def is_email(value: str) -> bool:

@@ -12,13 +12,19 @@ from sqlalchemy import select
 from widget.events import AgentUpdatedData, Timestamp
 from widget.server.db import transaction
 from widget.server.deps import SessionsDep, require_admin
-from widget.server.errors import ApiError
+from widget.server.errors import ADMIN_ERRORS, ApiError
 from widget.server.ids import new_id
 from widget.server.models import Agent, utcnow
-from widget.server.origins import normalize_origins
+from widget.server.origins import ORIGIN_PATTERN, normalize_origins
 from widget.server.outbox import enqueue
+from widget.server.request_models import NOT_BLANK, RequestModel, is_blank, not_null
 
-router = APIRouter(prefix="/v1/agents", tags=["agents"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/v1/agents",
+    tags=["agents"],
+    dependencies=[Depends(require_admin)],
+    responses=ADMIN_ERRORS,
+)
 
 DEFAULT_PROMPT = (
     "You are a helpful assistant on this website. Answer from the training documents; when a "
@@ -26,10 +32,13 @@ DEFAULT_PROMPT = (
 )
 DEFAULT_WELCOME = "Hi! How can I help you today?"
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})]
 Prompt = Annotated[str, Field(max_length=20_000)]
 Welcome = Annotated[str, Field(max_length=2_000)]
-Origins = Annotated[list[str], Field(max_length=100)]
+Origins = Annotated[
+    list[Annotated[str, Field(json_schema_extra={"pattern": ORIGIN_PATTERN})]],
+    Field(max_length=100),
+]
 
 
 class _CamelModel(BaseModel):
@@ -37,7 +46,7 @@ class _CamelModel(BaseModel):
 
 
 def _check_name(value: str) -> str:
-    if not value.strip():
+    if is_blank(value):
         raise ValueError("must not be blank")
     return value.strip()
 
@@ -56,7 +65,7 @@ class AgentList(_CamelModel):
     agents: list[AgentOut]
 
 
-class AgentCreateIn(_CamelModel):
+class AgentCreateIn(RequestModel):
     name: Name
     prompt: Prompt = DEFAULT_PROMPT
     welcome_message: Welcome = DEFAULT_WELCOME
@@ -70,13 +79,13 @@ class AgentCreateIn(_CamelModel):
         return normalize_origins(value)
 
 
-class AgentPatchIn(_CamelModel):
+class AgentPatchIn(RequestModel):
     """Every field is optional; a field given as null is refused (there is nothing to unset)."""
 
-    name: Name | None = None
-    prompt: Prompt | None = None
-    welcome_message: Welcome | None = None
-    allowed_origins: Origins | None = None
+    name: Name | None = Field(default=None, json_schema_extra=not_null)
+    prompt: Prompt | None = Field(default=None, json_schema_extra=not_null)
+    welcome_message: Welcome | None = Field(default=None, json_schema_extra=not_null)
+    allowed_origins: Origins | None = Field(default=None, json_schema_extra=not_null)
 
     @field_validator("name", "prompt", "welcome_message", "allowed_origins", mode="before")
     @classmethod

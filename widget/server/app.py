@@ -1,14 +1,15 @@
 """`create_app(settings)`: the widget server as one FastAPI app.
 
-It opens the database, creates missing tables, seeds the demo agent, mounts the chat, admin and
-static routers, and runs the background services for as long as the app lives.
+It opens the database, creates missing tables (and adds newer columns to old ones), seeds the demo
+agent, bounds request bodies, mounts the chat, admin and static routers, and runs the background
+services for as long as the app lives.
 
 Adding a background service: append an object with `start()`/`stop()` (sync or async, see
 `widget.server.services`) to `app.state.services` before the app starts, e.g. in an extension's
 `install(app)`. Adding routes or tables from another module: give that module
 `install(app: FastAPI) -> None` and list it in `EXTENSIONS`; it runs before tables are created, so
 models it imports get their tables too. `app.state` holds `settings`, `engine`, `sessions` (the
-sessionmaker), `agent`, `knowledge`, `trainer` and `services`.
+sessionmaker), `agent`, `knowledge` and `services`.
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ from fastapi import FastAPI
 
 from widget.server import models as _models  # noqa: F401  (registers the tables)
 from widget.server import outbox as _outbox  # noqa: F401  (registers the outbox table)
-from widget.server.chat_api import RateLimiter
+from widget.server import rate_limits as _rate_limits  # noqa: F401  (registers its table)
+from widget.server.body_limits import BodyLimitMiddleware, BodyLimits
 from widget.server.config import Settings
-from widget.server.db import Base, make_engine, make_sessionmaker
+from widget.server.db import make_engine, make_sessionmaker
 from widget.server.errors import install_error_handlers
 from widget.server.idle import IdleSweeper
 from widget.server.knowledge_cache import KnowledgeCache
+from widget.server.schema_upgrade import create_schema
 from widget.server.seed import seed_demo
 from widget.server.services import Service, call_maybe_async
-from widget.server.training import TrainingRunner
 
 if TYPE_CHECKING:
     from widget.agent.core import Agent
@@ -55,7 +57,7 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
     db_file = settings.sqlite_path()
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout)
     sessions = make_sessionmaker(engine)
 
     app = FastAPI(
@@ -66,15 +68,20 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
         openapi_url="/v1/openapi.json",
     )
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits=BodyLimits(
+            chat=settings.body_limit_chat,
+            training=settings.body_limit_training,
+            admin=settings.body_limit_admin,
+        ),
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.agent = agent
     app.state.knowledge = KnowledgeCache(sessions)
-    app.state.rate_limiter = RateLimiter(limit=20, window_seconds=60.0)
-    app.state.trainer = TrainingRunner(sessions)
     services: list[Service] = [
-        app.state.trainer,
         IdleSweeper(sessions, idle_minutes=settings.conversation_idle_minutes),
     ]
     app.state.services = services
@@ -91,7 +98,7 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
     # Last: the static router ends in a catch-all path.
     app.include_router(static.router)
 
-    Base.metadata.create_all(engine)
+    create_schema(engine)
     seed_demo(sessions)
     return app
 

@@ -13,15 +13,12 @@ returns a lead; later details update that lead). A conversation with no visitor 
 from __future__ import annotations
 
 import hmac
-import math
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
@@ -41,21 +38,20 @@ from widget.events import (
     MessageSentData,
     Timestamp,
 )
-from widget.server.db import transaction
-from widget.server.deps import SessionsDep, bearer_token
-from widget.server.errors import ApiError
+from widget.server.config import Settings
+from widget.server.db import transaction, writer_turn
+from widget.server.deps import SessionsDep, SettingsDep, bearer_token
+from widget.server.errors import COMMON_ERRORS, ApiError, error_responses
 from widget.server.ids import new_id, new_token, token_hash
 from widget.server.knowledge_cache import KnowledgeCache
 from widget.server.models import Agent, Conversation, Lead, Message, utcnow
 from widget.server.outbox import enqueue
+from widget.server.rate_limits import Hit, RateLimit, count_hits
+from widget.server.request_models import NOT_BLANK, RequestModel, is_blank
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 MAX_MESSAGE_CHARS = 4000
-# Message commits take turns within the process: SQLite has one writer, and a writer that finds it
-# busy sleeps in steps of milliseconds, far longer than a commit takes (`make bench`: p99 at 50
-# concurrent conversations).
-_COMMITS = threading.Lock()
 # Turns of history the agent sees; older ones rarely matter and would only slow it down.
 HISTORY_TURNS = 40
 
@@ -64,7 +60,7 @@ class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
-class StartConversationIn(CamelModel):
+class StartConversationIn(RequestModel):
     agent_id: str = Field(min_length=1, max_length=64)
 
 
@@ -73,14 +69,14 @@ class StartConversationOut(CamelModel):
     visitor_token: str
 
 
-class SendMessageIn(CamelModel):
-    content: str
+class SendMessageIn(RequestModel):
+    content: str = Field(json_schema_extra={"pattern": NOT_BLANK, "maxLength": MAX_MESSAGE_CHARS})
     client_message_id: str | None = Field(default=None, min_length=1, max_length=128)
 
     @field_validator("content")
     @classmethod
     def _content_fits(cls, value: str) -> str:
-        if not value.strip():
+        if is_blank(value):
             raise PydanticCustomError("blank", "must not be empty or blank")
         if len(value) > MAX_MESSAGE_CHARS:
             raise PydanticCustomError(
@@ -130,30 +126,23 @@ class PublicAgentOut(CamelModel):
     welcome_message: str
 
 
-class RateLimiter:
-    """At most `limit` accepted messages per conversation in any `window_seconds`."""
+def message_limit(settings: Settings) -> RateLimit:
+    return RateLimit("messages a minute per conversation", settings.messages_per_conversation)
 
-    def __init__(self, limit: int, window_seconds: float) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self._lock = threading.Lock()
-        self._hits: dict[str, deque[float]] = {}
 
-    def acquire(self, key: str) -> float | None:
-        """Count one hit and return None, or return the seconds to wait when over the limit."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return hits[0] + self.window - now
-            hits.append(now)
-            # Forget quiet conversations so the table does not grow without bound.
-            if len(self._hits) > 10_000:
-                for k in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-                    del self._hits[k]
-            return None
+def conversation_limits(settings: Settings, address: str, agent_id: str) -> list[Hit]:
+    return [
+        Hit(
+            f"conversations/address/{address}",
+            RateLimit(
+                "new conversations a minute from one address", settings.conversations_per_address
+            ),
+        ),
+        Hit(
+            f"conversations/agent/{agent_id}",
+            RateLimit("new conversations a minute for one agent", settings.conversations_per_agent),
+        ),
+    ]
 
 
 def _visitor_token(request: Request) -> str:
@@ -169,6 +158,8 @@ def _visitor_token(request: Request) -> str:
 
 
 VisitorToken = Annotated[str, Depends(_visitor_token)]
+ConversationIdPath = Annotated[str, Path(max_length=64)]
+AgentIdPath = Annotated[str, Path(max_length=64)]
 
 
 def _conversation_for(session: Session, conversation_id: str, token: str) -> Conversation:
@@ -263,12 +254,20 @@ def _lead_fields(details: LeadDetails) -> dict[str, Any]:
         "email": details.email,
         "phone": details.phone,
         "company_name": details.company,
+        "notes": "\n".join(details.notes) or None,
     }
 
 
 def _lead_details(lead: Lead) -> LeadDetails:
+    # The stored address is the one the agent settled on as the visitor's; the agent's later
+    # reply holds every detail known since, so only a settled change of address replaces it.
     return LeadDetails(
-        email=lead.email or "", name=lead.name, phone=lead.phone, company=lead.company_name
+        email=lead.email or "",
+        name=lead.name,
+        phone=lead.phone,
+        company=lead.company_name,
+        notes=tuple(lead.notes.split("\n")) if lead.notes else (),
+        owner="visitor",
     )
 
 
@@ -383,13 +382,14 @@ def _record(
 
 def _commit(
     sessions: sessionmaker[Session],
+    settings: Settings,
     conversation_id: str,
     body: SendMessageIn,
     reply: AgentReply,
     received_at: datetime,
 ) -> SendMessageOut:
     try:
-        with _COMMITS, transaction(sessions) as session:
+        with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
             return _record(session, conversation_id, body, reply, received_at)
     except IntegrityError:
         # A concurrent retry with the same clientMessageId won; answer as it did.
@@ -402,13 +402,38 @@ def _commit(
         return stored.response
 
 
-@router.post("/conversations", status_code=201, response_model=StartConversationOut)
-def start_conversation(body: StartConversationIn, sessions: SessionsDep) -> StartConversationOut:
+def _client_address(request: Request) -> str:
+    # uvicorn sets the client from X-Forwarded-For only for trusted proxies (--forwarded-allow-ips).
+    return request.client.host if request.client else "unknown"
+
+
+def _count_message(
+    sessions: sessionmaker[Session], settings: Settings, conversation_id: str
+) -> None:
+    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
+        count_hits(
+            session,
+            [Hit(f"messages/conversation/{conversation_id}", message_limit(settings))],
+            time.time(),
+        )
+
+
+@router.post(
+    "/conversations",
+    status_code=201,
+    response_model=StartConversationOut,
+    responses=error_responses(*COMMON_ERRORS, 404, 429),
+)
+def start_conversation(
+    body: StartConversationIn, request: Request, sessions: SessionsDep, settings: SettingsDep
+) -> StartConversationOut:
     token = new_token()
     conversation_id = new_id("conv")
-    with transaction(sessions) as session:
+    hits = conversation_limits(settings, _client_address(request), body.agent_id)
+    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
         if session.get(Agent, body.agent_id) is None:
             raise ApiError(404, "not_found", f"No agent {body.agent_id!r}.")
+        count_hits(session, hits, time.time())
         session.add(
             Conversation(
                 id=conversation_id, agent_id=body.agent_id, visitor_token_hash=token_hash(token)
@@ -417,29 +442,27 @@ def start_conversation(body: StartConversationIn, sessions: SessionsDep) -> Star
     return StartConversationOut(conversation_id=conversation_id, visitor_token=token)
 
 
-@router.post("/conversations/{conversation_id}/messages", response_model=SendMessageOut)
+VISITOR_ERRORS = (*COMMON_ERRORS, 401, 403, 404)
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=SendMessageOut,
+    responses=error_responses(*VISITOR_ERRORS, 409, 429, 502),
+)
 async def send_message(
-    conversation_id: str,
+    conversation_id: ConversationIdPath,
     body: SendMessageIn,
     token: VisitorToken,
     request: Request,
     sessions: SessionsDep,
+    settings: SettingsDep,
 ) -> SendMessageOut:
     received_at = utcnow()
     prepared = await run_in_threadpool(_prepare, sessions, conversation_id, token, body)
     if isinstance(prepared, _Stored):
         return prepared.response
-    limiter: RateLimiter = request.app.state.rate_limiter
-    wait = limiter.acquire(conversation_id)
-    if wait is not None:
-        seconds = max(1, math.ceil(wait))
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"Too many messages: at most {limiter.limit} a minute per conversation. "
-            f"Try again in {seconds} s.",
-            {"Retry-After": str(seconds)},
-        )
+    await run_in_threadpool(_count_message, sessions, settings, conversation_id)
     knowledge_cache: KnowledgeCache = request.app.state.knowledge
     knowledge: KnowledgeIndex = await run_in_threadpool(knowledge_cache.get, prepared.agent_id)
     agent: ChatAgent = request.app.state.agent
@@ -449,11 +472,19 @@ async def send_message(
         raise ApiError(
             502, "agent_unavailable", f"The agent could not answer: {exc}. Please try again."
         ) from exc
-    return await run_in_threadpool(_commit, sessions, conversation_id, body, reply, received_at)
+    return await run_in_threadpool(
+        _commit, sessions, settings, conversation_id, body, reply, received_at
+    )
 
 
-@router.get("/conversations/{conversation_id}/messages", response_model=TranscriptOut)
-def transcript(conversation_id: str, token: VisitorToken, sessions: SessionsDep) -> TranscriptOut:
+@router.get(
+    "/conversations/{conversation_id}/messages",
+    response_model=TranscriptOut,
+    responses=error_responses(*VISITOR_ERRORS),
+)
+def transcript(
+    conversation_id: ConversationIdPath, token: VisitorToken, sessions: SessionsDep
+) -> TranscriptOut:
     with sessions() as session:
         conversation = _conversation_for(session, conversation_id, token)
         messages = session.scalars(
@@ -497,9 +528,18 @@ def end_conversation_now(
     return True
 
 
-@router.post("/conversations/{conversation_id}/end", response_model=EndedOut)
-def end_conversation(conversation_id: str, token: VisitorToken, sessions: SessionsDep) -> EndedOut:
-    with transaction(sessions) as session:
+@router.post(
+    "/conversations/{conversation_id}/end",
+    response_model=EndedOut,
+    responses=error_responses(*VISITOR_ERRORS),
+)
+def end_conversation(
+    conversation_id: ConversationIdPath,
+    token: VisitorToken,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+) -> EndedOut:
+    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
         conversation = _conversation_for(session, conversation_id, token)
         if conversation.ended_at is None:
             end_conversation_now(session, conversation_id, utcnow())
@@ -508,8 +548,12 @@ def end_conversation(conversation_id: str, token: VisitorToken, sessions: Sessio
         return EndedOut(conversation_id=conversation_id, ended_at=conversation.ended_at)
 
 
-@router.get("/agents/{agent_id}/public", response_model=PublicAgentOut)
-def public_agent(agent_id: str, sessions: SessionsDep) -> PublicAgentOut:
+@router.get(
+    "/agents/{agent_id}/public",
+    response_model=PublicAgentOut,
+    responses=error_responses(*COMMON_ERRORS, 404),
+)
+def public_agent(agent_id: AgentIdPath, sessions: SessionsDep) -> PublicAgentOut:
     """What the frame shows before the first message: the agent's name and welcome message."""
     with sessions() as session:
         agent = session.get(Agent, agent_id)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from widget.server.db import DEFAULT_BUSY_TIMEOUT
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BUNDLE_DIR = REPO_ROOT / "build"
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (
@@ -29,6 +31,13 @@ DEFAULT_RETRY_DELAYS: tuple[float, ...] = (
 )
 DEFAULT_IDLE_MINUTES = 30.0
 LLM_PREFIX = "WIDGET_LLM_"
+KIB = 1024
+MIB = 1024 * KIB
+# A chat request holds at most 4,000 characters; JSON may spell each as a 12-byte escape pair.
+DEFAULT_BODY_LIMIT_CHAT = 64 * KIB
+# Room for about 15 documents of 1 MB in one training request.
+DEFAULT_BODY_LIMIT_TRAINING = 16 * MIB
+DEFAULT_BODY_LIMIT_ADMIN = 1 * MIB
 
 
 class SettingsError(ValueError):
@@ -55,6 +64,16 @@ class Settings:
     conversation_idle_minutes: float = DEFAULT_IDLE_MINUTES
     # Every WIDGET_LLM_* variable, passed as is to `widget.agent.core.agent_from_env`.
     llm_env: Mapping[str, str] = field(default_factory=dict)
+    # Largest request bodies, in bytes, per route family (see `widget.server.body_limits`).
+    body_limit_chat: int = DEFAULT_BODY_LIMIT_CHAT
+    body_limit_training: int = DEFAULT_BODY_LIMIT_TRAINING
+    body_limit_admin: int = DEFAULT_BODY_LIMIT_ADMIN
+    # Requests a minute (see `widget.server.rate_limits`); 0 turns a limit off.
+    conversations_per_address: int = 30
+    conversations_per_agent: int = 600
+    messages_per_conversation: int = 20
+    # Seconds a request waits for a database another writer holds before it answers 503.
+    database_busy_timeout: float = DEFAULT_BUSY_TIMEOUT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +92,39 @@ class Settings:
                 DEFAULT_IDLE_MINUTES,
             ),
             llm_env={k: v for k, v in env.items() if k.startswith(LLM_PREFIX)},
+            body_limit_chat=parse_size(
+                "WIDGET_BODY_LIMIT_CHAT", env.get("WIDGET_BODY_LIMIT_CHAT"), DEFAULT_BODY_LIMIT_CHAT
+            ),
+            body_limit_training=parse_size(
+                "WIDGET_BODY_LIMIT_TRAINING",
+                env.get("WIDGET_BODY_LIMIT_TRAINING"),
+                DEFAULT_BODY_LIMIT_TRAINING,
+            ),
+            body_limit_admin=parse_size(
+                "WIDGET_BODY_LIMIT_ADMIN",
+                env.get("WIDGET_BODY_LIMIT_ADMIN"),
+                DEFAULT_BODY_LIMIT_ADMIN,
+            ),
+            conversations_per_address=parse_count(
+                "WIDGET_RATE_CONVERSATIONS_PER_ADDRESS",
+                env.get("WIDGET_RATE_CONVERSATIONS_PER_ADDRESS"),
+                30,
+            ),
+            conversations_per_agent=parse_count(
+                "WIDGET_RATE_CONVERSATIONS_PER_AGENT",
+                env.get("WIDGET_RATE_CONVERSATIONS_PER_AGENT"),
+                600,
+            ),
+            messages_per_conversation=parse_count(
+                "WIDGET_RATE_MESSAGES_PER_CONVERSATION",
+                env.get("WIDGET_RATE_MESSAGES_PER_CONVERSATION"),
+                20,
+            ),
+            database_busy_timeout=parse_positive(
+                "WIDGET_DATABASE_BUSY_TIMEOUT",
+                env.get("WIDGET_DATABASE_BUSY_TIMEOUT"),
+                DEFAULT_BUSY_TIMEOUT,
+            ),
         )
 
     def sqlite_path(self) -> Path | None:
@@ -121,3 +173,32 @@ def parse_positive(name: str, raw: str | None, default: float) -> float:
     if value <= 0:
         raise SettingsError(f"{name} must be greater than 0, got {raw!r}")
     return value
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": KIB, "kb": KIB, "kib": KIB, "m": MIB, "mb": MIB, "mib": MIB}
+
+
+def parse_size(name: str, raw: str | None, default: int) -> int:
+    """Bytes: "65536", "64k", "16M" (k and M are 1024 and 1024²)."""
+    if raw is None or not raw.strip():
+        return default
+    text = raw.strip().lower()
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz ")
+    unit = text[len(digits) :].strip()
+    if not digits.isdigit() or unit not in _SIZE_UNITS:
+        raise SettingsError(
+            f"{name} must be a size in bytes such as 65536, 64k or 16M, got {raw!r}"
+        )
+    value = int(digits) * _SIZE_UNITS[unit]
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1 byte, got {raw!r}")
+    return value
+
+
+def parse_count(name: str, raw: str | None, default: int) -> int:
+    """A whole number of requests; 0 turns the limit off."""
+    if raw is None or not raw.strip():
+        return default
+    if not raw.strip().isdigit():
+        raise SettingsError(f"{name} must be a whole number (0 turns the limit off), got {raw!r}")
+    return int(raw.strip())

@@ -12,17 +12,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from widget.server.crm import DEFAULT_BASE_URLS
 from widget.server.crm_store import CrmIntegration
 from widget.server.db import transaction
-from widget.server.deps import SessionsDep, SettingsDep, require_admin
-from widget.server.errors import ApiError
+from widget.server.deps import ResolverDep, SessionsDep, SettingsDep, require_admin
+from widget.server.errors import ADMIN_ERRORS, ApiError
 from widget.server.models import Agent, utcnow
+from widget.server.request_models import HTTP_URL, NOT_BLANK, RequestModel, is_blank
 from widget.server.ssrf import UnsafeDestinationError, check_destination
 from widget.server.webhooks_api import iso
 
@@ -33,16 +33,34 @@ router = APIRouter(
     prefix="/v1/agents/{agent_id}/integrations",
     tags=["integrations"],
     dependencies=[Depends(require_admin)],
+    responses=ADMIN_ERRORS,
 )
 
 Provider = Literal["hubspot", "pipedrive"]
 
 
-class IntegrationBody(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, extra="forbid")
+class IntegrationBody(RequestModel):
+    api_token: Annotated[
+        str, Field(min_length=1, max_length=1000, json_schema_extra={"pattern": NOT_BLANK})
+    ]
+    base_url: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=2048,
+                json_schema_extra={"pattern": HTTP_URL},
+            ),
+        ]
+        | None
+    ) = None
 
-    api_token: Annotated[str, Field(min_length=1, max_length=1000, pattern=r"\S")]
-    base_url: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    @field_validator("api_token")
+    @classmethod
+    def _token_not_blank(cls, value: str) -> str:
+        if is_blank(value):
+            raise ValueError("must not be blank")
+        return value
 
 
 def mask_token(token: str) -> str:
@@ -87,19 +105,29 @@ def list_integrations(agent_id: str, sessions: SessionsDep) -> dict[str, Any]:
         return {"data": [integration_json(i) for i in rows]}
 
 
-@router.put("/{provider}")
+@router.put(
+    "/{provider}",
+    responses={
+        201: {"description": "The integration was created (200: replaced)"},
+    },
+)
 def put_integration(
     agent_id: str,
     provider: Provider,
     body: IntegrationBody,
     settings: SettingsDep,
     sessions: SessionsDep,
+    resolver: ResolverDep,
     response: Response,
 ) -> dict[str, Any]:
     base_url = None
     if body.base_url is not None:
         try:
-            check_destination(body.base_url.strip(), allow_private=settings.webhook_allow_private)
+            check_destination(
+                body.base_url.strip(),
+                allow_private=settings.webhook_allow_private,
+                resolver=resolver,
+            )
         except UnsafeDestinationError as exc:
             raise ApiError(422, "invalid_request", f"baseUrl: {exc}") from exc
         base_url = body.base_url.strip().rstrip("/")

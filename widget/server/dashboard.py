@@ -27,6 +27,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 
 from widget.events import WEBHOOK_EVENT_DESCRIPTIONS
 from widget.server.deps import SessionsDep, SettingsDep, require_admin
+from widget.server.errors import ADMIN_ERRORS
 from widget.server.leads_api import LeadOut, list_leads
 from widget.server.static import file_response, not_found_page, resolve
 
@@ -73,7 +74,9 @@ _PAGE_HEADERS = {
 }
 
 pages = APIRouter(include_in_schema=False)
-admin = APIRouter(prefix="/v1", tags=["dashboard"], dependencies=[Depends(require_admin)])
+admin = APIRouter(
+    prefix="/v1", tags=["dashboard"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS
+)
 
 
 def _page(request: Request, settings: SettingsDep, name: str) -> Response:

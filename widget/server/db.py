@@ -2,10 +2,16 @@
 
 SQLite is the embedded default; any database SQLAlchemy supports can follow through
 `WIDGET_DATABASE_URL`, so models use only portable column types.
+
+A writer waits at most `busy_timeout` seconds for a database another writer holds (SQLite's busy
+timeout), then fails with OperationalError, which the API answers with 503 and Retry-After: a
+request never hangs for long, and nothing is half-written. `writer_turn` orders this process's own
+writers (see its docstring) under the same bound.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,11 +24,19 @@ class Base(DeclarativeBase):
     pass
 
 
-def make_engine(url: str) -> Engine:
+class DatabaseBusyError(Exception):
+    """This process's writers did not get a turn within the busy timeout."""
+
+
+DEFAULT_BUSY_TIMEOUT = 5.0
+
+
+def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
-        # The worker threads and the request handlers share one file; wait for locks, don't fail.
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        # The worker threads and the request handlers share one file: wait for locks, but not
+        # for ever (a writer holding the file for long is answered with 503).
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout}
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
@@ -46,3 +60,23 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory.begin() as session:
         yield session
+
+
+_WRITER = threading.Lock()
+
+
+@contextmanager
+def writer_turn(timeout: float = DEFAULT_BUSY_TIMEOUT) -> Iterator[None]:
+    """Hold this process's turn at writing, waiting at most `timeout` seconds for it.
+
+    SQLite has one writer, and a writer that finds it busy sleeps in steps of milliseconds, far
+    longer than a commit takes (`make bench`: p99 at 50 concurrent conversations); request
+    handlers that write take turns here instead. The bound keeps a database locked from outside
+    from queueing requests behind each other: each waits once, then gets its 503.
+    """
+    if not _WRITER.acquire(timeout=timeout):
+        raise DatabaseBusyError(f"no turn at writing within {timeout} s")
+    try:
+        yield
+    finally:
+        _WRITER.release()

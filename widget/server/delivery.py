@@ -44,18 +44,18 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import Engine, bindparam, insert, select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from widget.server import crm
 from widget.server.claims import claim_due, new_claim_token, still_claimed
 from widget.server.config import Settings, SettingsError
 from widget.server.crm_store import CrmAction
-from widget.server.db import Base, make_engine, make_sessionmaker, transaction
+from widget.server.db import make_engine, make_sessionmaker, transaction
 from widget.server.ids import new_id
 from widget.server.models import utcnow
 from widget.server.outbox import OutboxEvent, add_waker, remove_waker
 from widget.server.retry_schedule import delay_after_failure, first_delay, parse_retry_after
+from widget.server.schema_upgrade import create_schema
 from widget.server.signing import webhook_headers
 from widget.server.ssrf import (
     SEND_TIMEOUT_SECONDS,
@@ -64,6 +64,7 @@ from widget.server.ssrf import (
     guarded_client,
     system_resolver,
 )
+from widget.server.training_jobs import TrainingWorker
 from widget.server.webhook_store import (
     FAILED,
     RESPONSE_EXCERPT_BYTES,
@@ -812,27 +813,31 @@ class DeliveryWorker:
 
 
 def install(app: FastAPI) -> None:
-    """Run a delivery worker for as long as `app` lives (see `widget.server.app.EXTENSIONS`)."""
-    worker = DeliveryWorker(app.state.settings, app.state.sessions)
+    """Run a delivery worker and a training worker for as long as `app` lives (see
+    `widget.server.app.EXTENSIONS`)."""
+    settings: Settings = app.state.settings
+    worker = DeliveryWorker(settings, app.state.sessions)
     app.state.delivery_worker = worker
     app.state.services.append(worker)
+    trainer = TrainingWorker(
+        app.state.sessions, worker_id=worker.worker_id, busy_timeout=settings.database_busy_timeout
+    )
+    app.state.training_worker = trainer
+    app.state.services.append(trainer)
 
 
 def create_tables(engine: Engine) -> None:
     # Importing the modules registers every table the worker touches (and those they refer to).
-    from widget.server import crm_store, models, outbox, webhook_store  # noqa: F401
+    from widget.server import crm_store, models, outbox, rate_limits, webhook_store  # noqa: F401
 
-    try:
-        Base.metadata.create_all(engine)
-    except OperationalError:
-        # Another process created the same tables between our check and our CREATE; check again.
-        Base.metadata.create_all(engine)
+    create_schema(engine)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m widget.server.delivery",
-        description="Run an extra webhook delivery worker against the server's database.",
+        description="Run an extra worker (webhook deliveries, CRM actions, trainings) against the "
+        "server's database.",
     )
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: WIDGET_DATABASE_URL)")
     parser.add_argument("--concurrency", type=int, default=8, help="parallel sends (8)")
@@ -855,7 +860,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.database_url:
         settings = dataclasses.replace(settings, database_url=args.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout)
     create_tables(engine)
     worker = DeliveryWorker(
         settings,
@@ -865,12 +870,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         lease=timedelta(seconds=args.lease_seconds),
         worker_id=args.worker_id,
     )
+    trainer = TrainingWorker(
+        worker.sessions, worker_id=worker.worker_id, busy_timeout=settings.database_busy_timeout
+    )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     worker.start()
+    trainer.start()
     print(f"delivery worker {worker.worker_id} running", flush=True)
     stop.wait()
+    trainer.stop()
     worker.stop()
     engine.dispose()
     return 0

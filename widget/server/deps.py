@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from widget.server.config import Settings
 from widget.server.errors import ApiError
+from widget.server.ssrf import Resolver, system_resolver
 
 
 def get_settings(request: Request) -> Settings:
@@ -25,6 +26,14 @@ def get_settings(request: Request) -> Settings:
 def get_sessions(request: Request) -> sessionmaker[Session]:
     sessions: sessionmaker[Session] = request.app.state.sessions
     return sessions
+
+
+def get_resolver(request: Request) -> Resolver:
+    """How webhook and CRM destinations are resolved when they are registered: the system's DNS,
+    unless the app was given another (`app.state.resolver`, e.g. by a test that must not send a
+    DNS query off this machine)."""
+    resolver: Resolver = getattr(request.app.state, "resolver", system_resolver)
+    return resolver
 
 
 def bearer_token(request: Request) -> str | None:
@@ -54,3 +63,4 @@ def require_admin(request: Request, settings: Annotated[Settings, Depends(get_se
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
+ResolverDep = Annotated[Resolver, Depends(get_resolver)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -12,13 +12,13 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from widget.events import Timestamp
 from widget.server.deps import SessionsDep, require_admin
-from widget.server.errors import ApiError
+from widget.server.errors import ADMIN_ERRORS, ApiError
 from widget.server.models import Conversation, Lead, Message
+from widget.server.params import Limit, Offset
 
-router = APIRouter(prefix="/v1", tags=["admin"], dependencies=[Depends(require_admin)])
-
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+router = APIRouter(
+    prefix="/v1", tags=["admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS
+)
 AgentFilter = Annotated[str | None, Query(alias="agentId", max_length=64)]
 
 
@@ -35,6 +35,8 @@ class LeadOut(_CamelModel):
     phone: str | None
     company_name: str | None
     message: str | None
+    # Details the visitor gave that are someone else's, or not surely theirs; one a line.
+    notes: str | None = None
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -80,6 +82,7 @@ def lead_out(lead: Lead) -> LeadOut:
         phone=lead.phone,
         company_name=lead.company_name,
         message=lead.message,
+        notes=lead.notes,
         created_at=lead.created_at,
         updated_at=lead.updated_at,
     )
@@ -177,7 +180,9 @@ def list_conversations(
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
-def get_conversation(conversation_id: str, sessions: SessionsDep) -> ConversationDetail:
+def get_conversation(
+    conversation_id: Annotated[str, Path(max_length=64)], sessions: SessionsDep
+) -> ConversationDetail:
     with sessions() as session:
         row = session.execute(
             _summary_query().where(Conversation.id == conversation_id)

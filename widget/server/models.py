@@ -105,6 +105,9 @@ class Lead(Base):
     phone: Mapped[str | None] = mapped_column(String(64), default=None)
     company_name: Mapped[str | None] = mapped_column(String(200), default=None)
     message: Mapped[str | None] = mapped_column(Text, default=None)
+    # Details the visitor gave that are not theirs, or that the agent was unsure of ("my colleague
+    # is bob@example.com"), one a line: kept for the team, never written over the visitor's own.
+    notes: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -122,6 +125,9 @@ class Training(Base):
     documents: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The training worker's lease (see `widget.server.training_jobs`): one worker at a time.
+    claimed_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class KnowledgeChunk(Base):

@@ -11,8 +11,6 @@ delivery starts at once instead of at the next poll.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from widget.events import webhook_body
 from widget.server.db import Base
 from widget.server.models import UTCDateTime
+from widget.server.wakeups import Wakers
 
 
 class OutboxEvent(Base):
@@ -38,27 +37,12 @@ class OutboxEvent(Base):
     fanned_out: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
-_wakers: set[Callable[[], None]] = set()
-_wakers_lock = threading.Lock()
+_WAKERS = Wakers()
 _HOOKED = "widget.outbox.wake_on_commit"
-
-
-def add_waker(wake: Callable[[], None]) -> None:
-    """Call `wake()` after every commit that enqueued an event (a worker's `wake`)."""
-    with _wakers_lock:
-        _wakers.add(wake)
-
-
-def remove_waker(wake: Callable[[], None]) -> None:
-    with _wakers_lock:
-        _wakers.discard(wake)
-
-
-def wake_workers() -> None:
-    with _wakers_lock:
-        wakers = list(_wakers)
-    for wake in wakers:
-        wake()
+# Call `wake()` after every commit that enqueued an event (a worker's `wake`).
+add_waker = _WAKERS.add
+remove_waker = _WAKERS.remove
+wake_workers = _WAKERS.wake_all
 
 
 def _wake_after_commit(_session: Session) -> None:

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from widget.agent.demo import DEMO_AGENT, DEMO_DOCUMENTS
 from widget.server.db import transaction
 from widget.server.models import Agent, Training
-from widget.server.training import chunk_documents, store_chunks
+from widget.server.training import store_chunks
+from widget.server.training_chunks import chunk_documents
 
 DEMO_SOURCE = "demo"
 

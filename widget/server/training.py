@@ -1,37 +1,41 @@
 """Training: an agent's documents become knowledge chunks, in the background.
 
 `POST /v1/agents/{agentId}/training` stores the documents with a pending Training row and answers
-202 at once; `TrainingRunner`, a worker thread, then turns them into chunks. On success one
-transaction replaces the chunks this agent got earlier from the same `source`, marks the training
-completed and raises `training.completed` (dataCount = the number of chunks). If any document is
-unusable, nothing is stored and `training.failed` says which document and why. Pending trainings
-are picked up again after a restart, because the documents wait in the database, not in memory.
+202 at once (text that is not valid Unicode is refused with 422 before that). A training worker
+(`widget.server.training_jobs`, beside the delivery worker) then claims it and turns it into chunks.
+On success one transaction replaces the chunks this agent got earlier from the same `source`, marks
+the training completed and raises `training.completed` (dataCount = the number of chunks). If any
+document is unusable, nothing is stored and `training.failed` says which document and why. Pending
+trainings are picked up again after a restart, because the documents wait in the database.
 """
 
 from __future__ import annotations
 
-import logging
-import queue
-import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from widget.agent.knowledge import Chunk, UnusableDocument, chunk_document
+from widget.agent.knowledge import Chunk
 from widget.events import Timestamp, TrainingCompletedData, TrainingFailedData
-from widget.server.db import transaction
-from widget.server.deps import SessionsDep, require_admin
-from widget.server.errors import ApiError
+from widget.server.db import transaction, writer_turn
+from widget.server.deps import SessionsDep, SettingsDep, require_admin
+from widget.server.errors import ADMIN_ERRORS, ApiError
 from widget.server.models import Agent, KnowledgeChunk, Training, utcnow
 from widget.server.outbox import enqueue
+from widget.server.params import TrainingIdPath
+from widget.server.request_models import NOT_BLANK, RequestModel, is_blank
+from widget.server.training_wakeups import wake_training_workers
 
-log = logging.getLogger(__name__)
-
-router = APIRouter(prefix="/v1/agents", tags=["training"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/v1/agents",
+    tags=["training"],
+    dependencies=[Depends(require_admin)],
+    responses=ADMIN_ERRORS,
+)
 
 MAX_DOCUMENTS = 500
 
@@ -40,26 +44,26 @@ class _CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
-class DocumentIn(_CamelModel):
-    name: str = Field(min_length=1, max_length=300)
+class DocumentIn(RequestModel):
+    name: str = Field(min_length=1, max_length=300, json_schema_extra={"pattern": NOT_BLANK})
     content: str
 
     @field_validator("name")
     @classmethod
     def _name_not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if is_blank(value):
             raise ValueError("must not be blank")
         return value
 
 
-class TrainingIn(_CamelModel):
-    source: str = Field(min_length=1, max_length=200)
+class TrainingIn(RequestModel):
+    source: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
     documents: list[DocumentIn] = Field(min_length=1, max_length=MAX_DOCUMENTS)
 
     @field_validator("source")
     @classmethod
     def _source_not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if is_blank(value):
             raise ValueError("must not be blank")
         return value
 
@@ -90,21 +94,6 @@ def training_out(training: Training) -> TrainingOut:
         created_at=training.created_at,
         finished_at=training.finished_at,
     )
-
-
-def chunk_documents(documents: list[dict[str, str]]) -> list[Chunk]:
-    """Every document's chunks; raises UnusableDocument for the first one that cannot be used."""
-    chunks: list[Chunk] = []
-    names = [d["name"] for d in documents]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise UnusableDocument(f"document names must be unique; repeated: {', '.join(duplicates)}")
-    for document in documents:
-        found = chunk_document(document["name"], document["content"])
-        if not found:
-            raise UnusableDocument(f"document {document['name']!r} has no usable text")
-        chunks.extend(found)
-    return chunks
 
 
 def store_chunks(
@@ -165,76 +154,6 @@ def fail_training(session: Session, training: Training, error: str) -> None:
     )
 
 
-class TrainingRunner:
-    """A worker thread that processes trainings one at a time, in the order they arrived."""
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
-        self._queue: queue.Queue[int | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-
-    def submit(self, training_id: int) -> None:
-        self._queue.put(training_id)
-
-    def start(self) -> None:
-        with self._sessions() as session:
-            pending = session.scalars(
-                select(Training.id)
-                .where(Training.status.in_(("pending", "running")))
-                .order_by(Training.id)
-            ).all()
-        for training_id in pending:
-            self._queue.put(training_id)
-        self._thread = threading.Thread(target=self._work, name="training", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
-
-    def _work(self) -> None:
-        while (training_id := self._queue.get()) is not None:
-            try:
-                self.process(training_id)
-            except Exception:
-                log.exception("training %s crashed", training_id)
-
-    def process(self, training_id: int) -> None:
-        # Claim it: a training submitted twice (resumed after a restart, say) runs once.
-        with transaction(self._sessions) as session:
-            claimed = session.execute(
-                update(Training)
-                .where(Training.id == training_id, Training.status.in_(("pending", "running")))
-                .values(status="running")
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return
-            training = session.get_one(Training, training_id)
-            documents = list(training.documents or [])
-        try:
-            chunks = chunk_documents(documents)
-            error = None
-        except UnusableDocument as exc:
-            chunks, error = [], exc.reason
-        except Exception as exc:
-            log.exception("training %s could not be processed", training_id)
-            chunks, error = [], f"internal error while processing the documents: {exc}"
-        with transaction(self._sessions) as session:
-            training = session.get_one(Training, training_id)
-            if error is None:
-                store_chunks(session, training, chunks)
-            else:
-                fail_training(session, training, error)
-
-
-def get_trainer(request: Request) -> TrainingRunner:
-    runner: TrainingRunner = request.app.state.trainer
-    return runner
-
-
-TrainingRunnerDep = Annotated[TrainingRunner, Depends(get_trainer)]
 AgentId = Annotated[str, Path(max_length=64)]
 
 
@@ -244,9 +163,9 @@ class TrainingList(_CamelModel):
 
 @router.post("/{agent_id}/training", status_code=202, response_model=TrainingAccepted)
 def start_training(
-    agent_id: AgentId, body: TrainingIn, sessions: SessionsDep, runner: TrainingRunnerDep
+    agent_id: AgentId, body: TrainingIn, sessions: SessionsDep, settings: SettingsDep
 ) -> TrainingAccepted:
-    with transaction(sessions) as session:
+    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
         if session.get(Agent, agent_id) is None:
             raise ApiError(404, "not_found", f"No agent {agent_id!r}.")
         training = Training(
@@ -258,12 +177,14 @@ def start_training(
         session.add(training)
         session.flush()
         training_id = training.id
-    runner.submit(training_id)
+    wake_training_workers()
     return TrainingAccepted(training_id=training_id)
 
 
 @router.get("/{agent_id}/training/{training_id}", response_model=TrainingOut)
-def get_training(agent_id: AgentId, training_id: int, sessions: SessionsDep) -> TrainingOut:
+def get_training(
+    agent_id: AgentId, training_id: TrainingIdPath, sessions: SessionsDep
+) -> TrainingOut:
     with sessions() as session:
         training = session.get(Training, training_id)
         if training is None or training.agent_id != agent_id:

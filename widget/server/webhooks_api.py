@@ -12,20 +12,21 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, Field, field_validator
+from pydantic.config import JsonDict
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from widget.events import WEBHOOK_EVENTS, webhook_body
 from widget.server.db import transaction
-from widget.server.deps import SessionsDep, SettingsDep, require_admin
-from widget.server.errors import ApiError
+from widget.server.deps import ResolverDep, SessionsDep, SettingsDep, require_admin
+from widget.server.errors import ADMIN_ERRORS, ApiError, error_responses
 from widget.server.ids import new_id
 from widget.server.models import utcnow
 from widget.server.outbox import wake_workers
+from widget.server.request_models import HTTP_URL, RequestModel
 from widget.server.signing import mask_secret, new_secret
-from widget.server.ssrf import UnsafeDestinationError, check_destination
+from widget.server.ssrf import Resolver, UnsafeDestinationError, check_destination
 from widget.server.webhook_store import (
     PENDING,
     ROTATION_OVERLAP,
@@ -37,7 +38,12 @@ from widget.server.webhook_store import (
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/v1/webhooks",
+    tags=["webhooks"],
+    dependencies=[Depends(require_admin)],
+    responses=ADMIN_ERRORS,
+)
 
 VALID_EVENTS = ", ".join(WEBHOOK_EVENTS)
 MAX_URL_LENGTH = 2048
@@ -55,13 +61,21 @@ def _check_events(events: list[str]) -> list[str]:
     return list(dict.fromkeys(events))  # drop repeats, keep the order given
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, extra="forbid")
+# What the document promises of an event list; `_check_events` holds values to it.
+EVENTS_SCHEMA: JsonDict = {"minItems": 1, "items": {"enum": list(WEBHOOK_EVENTS)}}
+Url = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        json_schema_extra={"pattern": HTTP_URL},
+    ),
+]
 
 
-class EndpointCreate(_Body):
-    url: Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)]
-    events: list[str]
+class EndpointCreate(RequestModel):
+    url: Url
+    events: list[str] = Field(json_schema_extra=EVENTS_SCHEMA)
 
     @field_validator("events")
     @classmethod
@@ -69,9 +83,9 @@ class EndpointCreate(_Body):
         return _check_events(value)
 
 
-class EndpointUpdate(_Body):
-    url: Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)] | None = None
-    events: list[str] | None = None
+class EndpointUpdate(RequestModel):
+    url: Url | None = None
+    events: list[str] | None = Field(default=None, json_schema_extra=EVENTS_SCHEMA)
     enabled: bool | None = None
 
     @field_validator("events")
@@ -80,8 +94,8 @@ class EndpointUpdate(_Body):
         return None if value is None else _check_events(value)
 
 
-class TestEvent(_Body):
-    event: str
+class TestEvent(RequestModel):
+    event: str = Field(json_schema_extra={"enum": list(WEBHOOK_EVENTS)})
 
     @field_validator("event")
     @classmethod
@@ -175,9 +189,9 @@ def _delivery(session: Session, endpoint_id: str, delivery_id: str) -> WebhookDe
     return delivery
 
 
-def _checked_url(url: str, allow_private: bool) -> str:
+def _checked_url(url: str, allow_private: bool, resolver: Resolver) -> str:
     try:
-        check_destination(url.strip(), allow_private=allow_private)
+        check_destination(url.strip(), allow_private=allow_private, resolver=resolver)
     except UnsafeDestinationError as exc:
         raise ApiError(422, "invalid_request", f"url: {exc}") from exc
     return url.strip()
@@ -185,9 +199,9 @@ def _checked_url(url: str, allow_private: bool) -> str:
 
 @router.post("", status_code=201)
 def create_endpoint(
-    body: EndpointCreate, settings: SettingsDep, sessions: SessionsDep
+    body: EndpointCreate, settings: SettingsDep, sessions: SessionsDep, resolver: ResolverDep
 ) -> dict[str, Any]:
-    url = _checked_url(body.url, settings.webhook_allow_private)
+    url = _checked_url(body.url, settings.webhook_allow_private, resolver)
     with transaction(sessions) as session:
         endpoint = WebhookEndpoint(
             id=new_id("wh"), url=url, events=body.events, secret=new_secret(), enabled=True
@@ -212,9 +226,17 @@ def show_endpoint(endpoint_id: str, sessions: SessionsDep) -> dict[str, Any]:
 
 @router.patch("/{endpoint_id}")
 def update_endpoint(
-    endpoint_id: str, body: EndpointUpdate, settings: SettingsDep, sessions: SessionsDep
+    endpoint_id: str,
+    body: EndpointUpdate,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    resolver: ResolverDep,
 ) -> dict[str, Any]:
-    url = None if body.url is None else _checked_url(body.url, settings.webhook_allow_private)
+    url = (
+        None
+        if body.url is None
+        else _checked_url(body.url, settings.webhook_allow_private, resolver)
+    )
     with transaction(sessions) as session:
         endpoint = _endpoint(session, endpoint_id)
         if url is not None:
@@ -257,7 +279,7 @@ def list_deliveries(
     endpoint_id: str,
     sessions: SessionsDep,
     status: Annotated[str | None, Query(pattern="^(pending|succeeded|failed)$")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,  # bounded: see widget.server.params
 ) -> dict[str, Any]:
     """Newest first, each with every attempt (time, status, latency, error, response excerpt)."""
     with transaction(sessions) as session:
@@ -283,7 +305,11 @@ def show_delivery(endpoint_id: str, delivery_id: str, sessions: SessionsDep) -> 
         return shown
 
 
-@router.post("/{endpoint_id}/deliveries/{delivery_id}/redeliver", status_code=202)
+@router.post(
+    "/{endpoint_id}/deliveries/{delivery_id}/redeliver",
+    status_code=202,
+    responses=error_responses(409),
+)
 def redeliver(endpoint_id: str, delivery_id: str, sessions: SessionsDep) -> dict[str, Any]:
     """Send the delivery again, same `webhook-id` and body, with a fresh retry schedule."""
     with transaction(sessions) as session:
