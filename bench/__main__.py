@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import browser, pages, server_load, servers, training_load
+from bench import browser, page_cost, pages, server_load, servers, training_load
 from bench.report import Row, machine, render_markdown, render_table
 from bench.stats import median, percentile, ratio
 
@@ -476,6 +476,8 @@ def run(plan: Plan) -> list[Row]:
                 )
                 log("events and memory")
                 events = measure_events(pw, tmp, with_url, floor_url, plan)
+                log("page cost: hero LCP through a shared link, first chat")
+                cost = page_cost.measure(pw, tmp, server.url, host, plan.runs, log)
             log("server: chat round trips, then webhook deliveries")
             load = measure_server(tmp, server, plan)
             log("server: chat while a large training runs")
@@ -490,6 +492,7 @@ def run(plan: Plan) -> list[Row]:
         plan.several_workers,
     )
     rows.append(training_load.row(training))
+    rows += page_cost.rows(cost, median(boot.floor_cold))
     return rows
 
 

@@ -112,7 +112,9 @@ HERO_BYTES = 800_000
 LCP = """<script>
 window.__cost = { lcp: 0, click: 0, received: 0 };
 new PerformanceObserver(function (list) {
-  list.getEntries().forEach(function (e) { __cost.lcp = e.renderTime || e.loadTime || e.startTime; });
+  list.getEntries().forEach(function (e) {
+    __cost.lcp = e.renderTime || e.loadTime || e.startTime;
+  });
 }).observe({ type: "largest-contentful-paint", buffered: true });
 document.addEventListener("click", function () {
   if (!__cost.click) __cost.click = performance.timeOrigin + performance.now();
@@ -125,7 +127,8 @@ widget.on("message_received", function () {
 });
 </script>"""
 
-HERO = f"""<header><h1>Acme Outdoor</h1><nav><a href="#">Tents</a> <a href="#">Packs</a></nav></header>
+HERO = f"""<header><h1>Acme Outdoor</h1>
+<nav><a href="#">Tents</a> <a href="#">Packs</a></nav></header>
 <main><img src="{HERO_NAME}" alt="A mountain at dawn" width="1200" height="600"
 style="display:block;width:100%;height:auto">
 <p>Gear for every trail. Free returns within 30 days.</p></main>"""

@@ -96,7 +96,7 @@
     var stash = data.stash;
     if (!storage && !handler && stash && Array.isArray(stash.pending) && !drafts.pending.length) {
       drafts = stash;
-      if (document.readyState !== "loading") showDrafts();
+      if ($("composer")) showDrafts();
     }
     outbox.splice(0).forEach(function (message) {
       post(message);
@@ -175,7 +175,8 @@
     else if (target.closest("#boot-retry")) retry();
   });
 
-  document.addEventListener("DOMContentLoaded", function () {
+  // Inlined after the panel's markup: the panel is there already (see frame.html).
+  function setUp() {
     if (agent.name) {
       $("title").textContent = agent.name;
       document.title = agent.name;
@@ -213,7 +214,9 @@
         });
       });
     }).observe(document.body, { childList: true });
-  });
+  }
+  if ($("composer")) setUp();
+  else document.addEventListener("DOMContentLoaded", setUp);
   window.addEventListener("unhandledrejection", function (event) {
     fail(event.reason);
   });

@@ -57,6 +57,7 @@ PYODIDE_FILES = (
 )
 # The browser needs the event core and the frame UI; never the server or the agent.
 BROWSER_MODULES = ("__init__.py", "bus.py", "events.py", "linkify.py", "frame")
+# Inlined into frame.html (and hashed into the app folder's name with the browser modules).
 APP_STATIC = ("frame.css", "frame-boot.js")
 # The browser's ABI, from the Pyodide release we vendor (see requirements-browser.txt).
 PYODIDE_PLATFORM = "pyemscripten_2026_0_wasm32"
@@ -330,9 +331,10 @@ def frame_config(pyodide_dir: str, wheels: Sequence[str]) -> dict[str, object]:
     return config
 
 
-def preload_links(pyodide_dir: str, pyscript_dir: str, wheel_urls: Sequence[str]) -> str:
-    """Preload hints for what the frame fetches in a chain: PyScript's chunks, then Pyodide's
-    loader, lock file and standard library, then the wheels, once Python runs.
+def preloads(pyodide_dir: str, pyscript_dir: str, wheel_urls: Sequence[str]) -> list[list[str]]:
+    """[rel, url] for what the frame fetches in a chain: PyScript's modules, then Pyodide's
+    loader, lock file and standard library, then the wheels, once Python runs. The frame adds
+    them after the panel's first paint, so that they never hold the panel back.
 
     Not the wasm: Chromium keeps compiled wasm only for a response that streaming compilation
     fetched itself, and a preloaded one would be compiled afresh on every visit (`make bench`).
@@ -341,12 +343,15 @@ def preload_links(pyodide_dir: str, pyscript_dir: str, wheel_urls: Sequence[str]
     chunk = re.search(r'from\s*"\./(core-[\w-]+\.js)"', core)
     if chunk is None:
         raise BuildError("@pyscript/core's core.js no longer names its core chunk: update build.py")
-    modules = [f"./{pyscript_dir}/{chunk.group(1)}", f"./{pyodide_dir}/pyodide.asm.mjs"]
+    modules = [
+        f"./{pyscript_dir}/core.js",
+        f"./{pyodide_dir}/pyodide.mjs",
+        f"./{pyscript_dir}/{chunk.group(1)}",
+        f"./{pyodide_dir}/pyodide.asm.mjs",
+    ]
     fetched = [f"./{pyodide_dir}/pyodide-lock.json", f"./{pyodide_dir}/python_stdlib.zip"]
     fetched += [f"./{url}" for url in wheel_urls]
-    links = [f'<link rel="modulepreload" href="{url}">' for url in modules]
-    links += [f'<link rel="preload" href="{url}" as="fetch" crossorigin>' for url in fetched]
-    return "\n".join(links)
+    return [["modulepreload", url] for url in modules] + [["preload", url] for url in fetched]
 
 
 def demo_page() -> str:
@@ -382,18 +387,19 @@ def build(out: Path) -> Path:
     (staging / app_dir).mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="widget-app-") as tmp:
         (app_wheel,) = compile_wheels([build_app_wheel(Path(tmp))], staging / app_dir)
-    _copy((SITE / name for name in APP_STATIC), staging / app_dir)
 
     wheel_urls = [f"{wheels_dir}/{w.name}" for w in wheels] + [f"{app_dir}/{app_wheel.name}"]
     config = frame_config(pyodide_dir, wheel_urls)
     frame = (SITE / "frame.html").read_text()
     replacements = {
+        "{{FRAME_CSS}}": (SITE / "frame.css").read_text().strip(),
+        "{{FRAME_BOOT}}": (SITE / "frame-boot.js").read_text().strip(),
         "{{APP}}": f"./{app_dir}",
         "{{PYSCRIPT}}": f"./{pyscript_dir}",
         "{{PYODIDE}}": f"./{pyodide_dir}",
         "{{FAKE_INDEXEDDB}}": f"./{fakeidb_dir}",
         "{{CONFIG}}": json.dumps(config, separators=(",", ":")).replace("'", "&#39;"),
-        "{{PRELOAD}}": preload_links(pyodide_dir, pyscript_dir, wheel_urls),
+        "{{PRELOAD}}": json.dumps(preloads(pyodide_dir, pyscript_dir, wheel_urls)),
     }
     for key, value in replacements.items():
         frame = frame.replace(key, value)
