@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from widget.agent.answers import Source
 from widget.agent.core import (
     AgentError,
     OpenAICompatibleAgent,
@@ -145,7 +146,7 @@ async def test_wire_format_with_a_lead_capture_tool_call(llm: StandIn) -> None:
 
     assert reply.content == "Thanks Jane! The Team plan is $29 per month."
     assert reply.lead == LeadDetails(email="jane@acme.com", name="Jane Doe", company="Acme")
-    assert "pricing.md" in reply.sources
+    assert Source("pricing.md") in reply.sources
 
     first, second = llm.requests
     assert first.path == "/v1/chat/completions"
@@ -190,7 +191,7 @@ async def test_a_plain_answer_takes_one_request_and_no_key_means_no_authorizatio
 
     assert reply.content == "Parley integrates with HubSpot and Pipedrive."
     assert reply.lead is None
-    assert reply.sources[0] == "crm-integrations.md"
+    assert reply.sources[0] == Source("crm-integrations.md")
     [request] = llm.requests
     assert request.path == "/v1/chat/completions"
     assert "authorization" not in request.headers

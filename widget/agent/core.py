@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-from widget.agent.answers import Answer, answer_from, relevant_hits
+from widget.agent.answers import Answer, Source, answer_from, relevant_hits, sources_of
 from widget.agent.knowledge import KnowledgeIndex, tokenize
 from widget.agent.leads import (
     EMAIL,
@@ -56,11 +56,13 @@ class Turn:
 class AgentReply:
     """`content` is plain text (it may hold URLs, never HTML). `lead` is set when this turn
     captured or updated the conversation's lead, and then holds every detail known so far.
-    `sources` names the documents the answer drew on."""
+    `sources` names the documents the answer drew on (with the URL of a web page), and
+    `language` is the ISO 639-1 code of the language the reply is written in."""
 
     content: str
     lead: LeadDetails | None = None
-    sources: list[str] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    language: str = "en"
 
 
 class Agent(Protocol):
@@ -406,7 +408,7 @@ class OpenAICompatibleAgent:
         earlier = _earlier_turns(history, message)
         query = self._retrieval_query(earlier, message)
         hits = relevant_hits(knowledge, query, k=3, min_coverage=_LLM_MIN_COVERAGE)
-        sources = list(dict.fromkeys(chunk.document for chunk, _ in hits))
+        sources = sources_of(chunk for chunk, _ in hits)
         context = "\n\n".join(
             f"[{number}] (from {chunk.document})\n{chunk.text}"
             for number, (chunk, _) in enumerate(hits, start=1)
