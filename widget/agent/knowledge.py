@@ -275,7 +275,7 @@ _MIN_WORDS_TO_DETECT = 12
 class _Group:
     terms: frozenset[str]  # index terms that match this query word
     weight: float  # its IDF: how much of the question it carries
-    exact: bool
+    exact: frozenset[str]  # those of `terms` that are the word itself, not a near form
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +292,10 @@ class Query:
     def weight_in(self, terms: set[str] | frozenset[str]) -> float:
         """The summed weight of the question's words that `terms` (of a text) hold."""
         return math.fsum(group.weight for group in self.groups if group.terms & terms)
+
+    def matched(self, terms: set[str] | frozenset[str]) -> list[frozenset[str]]:
+        """The term groups of the question's words that `terms` hold."""
+        return [group.terms for group in self.groups if group.terms & terms]
 
     def coverage(self, terms: set[str] | frozenset[str]) -> float:
         """How much of the question's weight (0..1) `terms` hold."""
@@ -366,8 +370,19 @@ class _Vocabulary:
             self._deletions = dict(deletions)
         return self._deletions
 
+    def compounds(self, word: str) -> frozenset[str]:
+        """Known terms that hold `word` as a part ("ruckgab" in "ruckgaberecht")."""
+        return frozenset(self._compounds_with(word)) - {word} if len(word) >= 4 else frozenset()
+
     def near(self, word: str, compounding: bool) -> frozenset[str]:
+        """Known terms close to a word the index does not hold: one edit away (a typo,
+        "versand" for "versend"), the word less an ending the stemmer left ("slower"), and in
+        compounding languages the compounds holding it and the parts it is made of."""
         found: set[str] = set()
+        for cut in range(1, 4):
+            if len(word) - cut >= 4 and word[:-cut] in self._set:
+                found.add(word[:-cut])
+                break
         if len(word) >= 5 and not word.isdigit():
             deletions = self._deletion_map()
             keys = {word} | {word[:i] + word[i + 1 :] for i in range(1, len(word))}
@@ -491,18 +506,25 @@ class KnowledgeIndex:
             if term in seen:
                 continue
             seen.add(term)
+            exact = frozenset({term})
+            compounding = language in COMPOUNDING_LANGUAGES
             if term in idf:
-                groups.append(_Group(frozenset({term}), idf[term], True))
+                extra = (
+                    self._vocabulary(language).compounds(term)
+                    if near_forms and compounding
+                    else frozenset()
+                )
+                groups.append(_Group(exact | extra, idf[term], exact))
                 continue
             near = (
-                self._vocabulary(language).near(term, language in COMPOUNDING_LANGUAGES)
+                self._vocabulary(language).near(term, compounding)
                 if near_forms and idf
                 else frozenset()
             )
             if near:
-                groups.append(_Group(near, max(idf[t] for t in near), False))
+                groups.append(_Group(near, max(idf[t] for t in near), frozenset()))
             else:
-                groups.append(_Group(frozenset({term}), self._unseen_idf, True))
+                groups.append(_Group(exact, self._unseen_idf, exact))
         return Query(language, tuple(groups))
 
     def search(
@@ -533,12 +555,12 @@ class KnowledgeIndex:
         idf = self._idf.get(language, {})
         k1, b, average = self._k1, self._b, self._average_length
         for group in query.groups:
-            factor = 1.0 if group.exact else _NEAR_MATCH
             gains: dict[int, float] = {}
             for term in sorted(group.terms):
                 term_idf = idf.get(term)
                 if term_idf is None:
                     continue
+                factor = 1.0 if term in group.exact else _NEAR_MATCH
                 for position, frequency in postings[term]:
                     norm = k1 * (1 - b + b * self._lengths[position] / average)
                     gain = factor * term_idf * frequency * (k1 + 1) / (frequency + norm)

@@ -59,7 +59,7 @@ when where which while who whom why will with won would wouldn you your yours yo
 yourselves
 also anything get got hello hey hi hiya know like many maybe need please question tell thank
 thanks wonder wondering want wanted explain ok okay yes yeah sure something thing things use
-using way able via really take takes long
+using way able via really take takes long happen happens happened make makes
 """
 
 # Words that frame a question rather than say what it is about ("Wie lange dauert ...?", "Est-ce
@@ -68,16 +68,16 @@ _QUESTION_FRAMES: dict[str, str] = {
     "de": """
     gibt geben gibst lange dauert dauern dauer bitte möchte möchten würde gerne gern wissen
     erfahren erklären sagen sag hallo hi danke eigentlich genau ungefähr etwa bekomme bekommt
-    kriege kriegt funktioniert funktionieren geht gehen wieviel wieviele viele
+    kriege kriegt funktioniert funktionieren geht gehen wieviel wieviele viele zeit passiert
     """,
     "fr": """
     est-ce quoi combien faut puis-je peux pouvez pouvons voudrais veux savoir dire merci
-    bonjour salut longtemps temps prend prendre fonctionne marche quels quelles ya il y
+    bonjour salut longtemps temps prend prendre fonctionne marche quels quelles ya il y passe
     """,
     "es": """
     cuánto cuánta cuántos cuántas cuanto cuanta cuantos cuantas tarda tardan tardar tiempo
     puedo podéis quisiera quiero saber decir gracias hola hay funciona cuál cuáles cual
-    cuales dónde donde qué que cómo como
+    cuales dónde donde qué que cómo como pasa pasaría ocurre
     """,
 }
 
