@@ -30,7 +30,6 @@ from widget.agent.language import (
     DEFAULT_LANGUAGE,
     analyzer,
     detect_language,
-    document_language,
     main_language,
     normalize_language,
 )
@@ -235,9 +234,12 @@ def chunk_document(
     limits: Limits = DEFAULT_LIMITS,
 ) -> list[Chunk]:
     """A training document as chunks to store: its text extracted, its language declared (here
-    or by the document itself, as an HTML page's `lang`) or else detected, then split."""
+    or by the document itself, as an HTML page's `lang`) or else detected, then split. A document
+    too short to tell gets None: the index gives it the language of the rest."""
     extracted = extract(name, content, media_type=media_type, url=url, limits=limits)
-    resolved = document_language(extracted.text, language or extracted.language)
+    resolved = normalize_language(language or extracted.language)
+    if resolved is None and len(extracted.text.split()) >= _MIN_WORDS_TO_DETECT:
+        resolved = detect_language(extracted.text)
     return split_document(
         name,
         extracted.text,

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import Stemmer  # type: ignore[import-untyped]
+import Stemmer  # type: ignore[import-not-found]
 import stop_words  # type: ignore[import-untyped]
 
 # ISO 639-1 code -> the Snowball algorithm and the stop-word list of that language.
