@@ -166,7 +166,17 @@ def test_a_training_reports_progress_and_keeps_declared_languages() -> None:
     chunks = chunk_documents(
         [
             Document("a.md", "Kurz."),  # too short to detect: the declared language holds
-            Document("b.pdf", pdf_with_text([["Le vélo coûte 15 euros la journée."]])),
+            Document(
+                "b.pdf",
+                pdf_with_text(
+                    [
+                        [
+                            "La location d'un vélo de ville coûte quinze euros la journée,"
+                            "et soixante euros pour toute la semaine."
+                        ]
+                    ]
+                ),
+            ),
         ],
         progress=lambda done, total: seen.append((done, total)),
     )
