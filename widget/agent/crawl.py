@@ -206,6 +206,9 @@ class _Crawl:
                 if self.robots is not None and not self.robots.can_fetch(target, self.user_agent):
                     self.result.skipped.append((url, "redirects to a page robots.txt disallows"))
                     return None
+                if target in self.seen:  # crawled already, or queued to be
+                    self.result.skipped.append((url, f"redirects to {target}, taken on its own"))
+                    return None
                 self.seen.add(target)
                 url = target
                 continue
