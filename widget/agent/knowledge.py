@@ -593,9 +593,7 @@ class KnowledgeIndex:
             return []
         count = min(k, len(total))
         top = np.argpartition(-total, count - 1)[:count]
-        return [
-            (int(retriever.positions[i]), float(total[i])) for i in top if total[i] > 0
-        ]
+        return [(int(retriever.positions[i]), float(total[i])) for i in top if total[i] > 0]
 
     def coverage(self, query: str, text: str, language: str | None = None) -> float:
         """How much of the query's weight (0..1, by IDF) `text` (in `language`) contains.

@@ -267,9 +267,7 @@ GERMAN = Phrases(
 
 FRENCH = Phrases(
     language="fr",
-    greeting=_i(
-        r"^\s*(?:bonjour|bonsoir|salut|coucou|allô)(?:\s+(?:à\s+tous|l'équipe))?" + _END
-    ),
+    greeting=_i(r"^\s*(?:bonjour|bonsoir|salut|coucou|allô)(?:\s+(?:à\s+tous|l'équipe))?" + _END),
     thanks=_i(
         r"^\s*(?:(?:ok|d'accord|super|parfait|génial)[\s,!.]*)?"
         r"(?:merci|je\s+vous\s+remercie)(?:\s+(?:beaucoup|bien|infiniment))?"
