@@ -275,6 +275,13 @@ class RuleAgent:
 
 # --- The OpenAI-compatible agent ---------------------------------------------------------------
 
+_LANGUAGE_NAMES = {
+    "en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+    "nl": "Dutch", "pt": "Portuguese", "sv": "Swedish", "da": "Danish", "no": "Norwegian",
+    "fi": "Finnish", "ru": "Russian", "pl": "Polish", "cs": "Czech", "hu": "Hungarian",
+    "ro": "Romanian", "tr": "Turkish", "ca": "Catalan",
+}  # fmt: skip
+
 CAPTURE_LEAD_TOOL: dict[str, Any] = {
     "type": "function",
     "function": {
@@ -353,7 +360,10 @@ class OpenAICompatibleAgent:
     ) -> AgentReply:
         earlier = _earlier_turns(history, message)
         query = self._retrieval_query(earlier, message)
-        hits = relevant_hits(knowledge, query, k=3, min_coverage=_LLM_MIN_COVERAGE)
+        language = visitor_language(message, earlier, knowledge)
+        hits = relevant_hits(
+            knowledge, query, k=3, min_coverage=_LLM_MIN_COVERAGE, language=language
+        )
         sources = sources_of(chunk for chunk, _ in hits)
         context = "\n\n".join(
             f"[{number}] (from {chunk.document})\n{chunk.text}"
@@ -364,6 +374,7 @@ class OpenAICompatibleAgent:
             for part in (
                 config.prompt.strip(),
                 _RULES.format(name=config.name),
+                f"The visitor writes in {_LANGUAGE_NAMES.get(language, language)}: reply in it.",
                 "Context:\n" + (context or "(nothing in the knowledge base matches this message)"),
             )
             if part
@@ -384,7 +395,7 @@ class OpenAICompatibleAgent:
         if captured is None:
             captured = extract_lead(message)
         lead = merge(known, captured) if captured is not None else None
-        return AgentReply(content, lead, sources)
+        return AgentReply(content, lead, sources, language)
 
     @staticmethod
     def _retrieval_query(history: Sequence[Turn], message: str) -> str:

@@ -34,9 +34,9 @@ from widget.agent.language import (
     COMPOUNDING_LANGUAGES,
     DEFAULT_LANGUAGE,
     analyzer,
-    detect_language,
     main_language,
     normalize_language,
+    text_language,
 )
 
 __all__ = [
@@ -242,9 +242,7 @@ def chunk_document(
     or by the document itself, as an HTML page's `lang`) or else detected, then split. A document
     too short to tell gets None: the index gives it the language of the rest."""
     extracted = extract(name, content, media_type=media_type, url=url, limits=limits)
-    resolved = normalize_language(language or extracted.language)
-    if resolved is None and len(extracted.text.split()) >= _MIN_WORDS_TO_DETECT:
-        resolved = detect_language(extracted.text)
+    resolved = normalize_language(language or extracted.language) or text_language(extracted.text)
     return split_document(
         name,
         extracted.text,
@@ -275,7 +273,6 @@ def tokenize(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
 
 # A near form (a typo, "versand" for "versend", a part of a compound) counts this much of a match.
 _NEAR_MATCH = 0.8
-_MIN_WORDS_TO_DETECT = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,11 +321,8 @@ def _chunk_languages(chunks: Sequence[Chunk]) -> list[str]:
     for document, texts in samples.items():
         if document in declared:
             continue
-        sample = "\n\n".join(texts)
         # A few words say too little: such documents take the language of the rest.
-        detected[document] = (
-            detect_language(sample) if len(sample.split()) >= _MIN_WORDS_TO_DETECT else None
-        )
+        detected[document] = text_language("\n\n".join(texts))
     known = [lang for lang in (*declared.values(), *detected.values()) if lang]
     fallback = main_language(known)
     return [

@@ -198,9 +198,20 @@ def detect_language(
     return language if confidence >= min_confidence else None
 
 
+def text_language(text: str) -> str | None:
+    """The language of a document's text, or None when it is too short to tell with confidence:
+    a dozen words say it plainly, a short sentence only when the model is nearly sure."""
+    words = len(text.split())
+    if words >= 12:
+        return detect_language(text)
+    if words >= 4:
+        return detect_language(text, min_confidence=0.95)
+    return None
+
+
 def document_language(text: str, declared: str | None = None) -> str:
     """A document's language: the declared one when it is supported, else detected, else English."""
-    return normalize_language(declared) or detect_language(text) or DEFAULT_LANGUAGE
+    return normalize_language(declared) or text_language(text) or DEFAULT_LANGUAGE
 
 
 def main_language(languages: Sequence[str]) -> str:
