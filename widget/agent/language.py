@@ -220,3 +220,8 @@ def main_language(languages: Sequence[str]) -> str:
         return DEFAULT_LANGUAGE
     counts = Counter(languages)
     return max(dict.fromkeys(languages), key=lambda lang: counts[lang])
+
+
+def preload() -> None:
+    """Load the detection model now (about a second), not on the first question after a start."""
+    _identifier()
