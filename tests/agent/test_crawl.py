@@ -16,7 +16,12 @@ from tests.agent.samples import pdf_with_text
 from widget.agent.core import RuleAgent
 from widget.agent.crawl import CrawlError, Response, crawl, http_fetcher
 from widget.agent.demo import DEMO_AGENT
-from widget.agent.ingest import chunk_documents, documents_from_crawl
+from widget.agent.ingest import (
+    UnusableDocuments,
+    chunk_documents,
+    chunk_pages,
+    documents_from_crawl,
+)
 from widget.agent.knowledge import KnowledgeIndex
 
 
@@ -163,6 +168,25 @@ def test_crawled_pages_become_knowledge_whose_answers_link_to_the_page(
 
     pdf_reply = RuleAgent().respond(DEMO_AGENT, [], "Wie lagere ich Zelte?", index)
     assert [s.url for s in pdf_reply.sources] == [f"{site.url}/handbuch.pdf"]
+
+
+def test_a_page_without_text_is_left_out_not_the_whole_site(
+    site: Site, client: httpx.Client
+) -> None:
+    site.routes.update(
+        {
+            "/": html("Home", '<main><p>Opening hours: 9 to 5.</p><a href="/gallery">G</a></main>'),
+            "/gallery": html("Gallery", "<main><img src=a.jpg></main>"),
+        }
+    )
+    chunks, left_out = chunk_pages(crawl(site.url, fetch=http_fetcher(client)))
+    assert [c.url for c in chunks] == [f"{site.url}/"]
+    assert left_out == [
+        (f"{site.url}/gallery", f"document '{site.url}/gallery' has no usable text")
+    ]
+    site.routes["/"] = html("Home", '<main><a href="/gallery"><img src=g.jpg></a></main>')
+    with pytest.raises(UnusableDocuments, match="2 documents cannot be used"):
+        chunk_pages(crawl(site.url, fetch=http_fetcher(client)))
 
 
 def test_a_sitemap_lists_the_pages_even_unlinked_ones(site: Site, client: httpx.Client) -> None:

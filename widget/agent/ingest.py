@@ -95,6 +95,35 @@ def chunk_documents(
     return chunks
 
 
+def chunk_pages(
+    result: CrawlResult,
+    *,
+    limits: TrainingLimits = DEFAULT_TRAINING_LIMITS,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Chunk], list[tuple[str, str]]]:
+    """A crawl's chunks, and the pages left out with why: on a website one page without text
+    (a gallery, a login form) is no reason to refuse the rest. Raises `UnusableDocuments` only
+    when no page at all is usable, listing the crawl's skipped pages too."""
+    chunks: list[Chunk] = []
+    left_out: list[tuple[str, str]] = []
+    documents = documents_from_crawl(result)
+    for done, document in enumerate(documents, start=1):
+        try:
+            chunks += chunk_documents([document], limits=limits)
+        except UnusableDocuments as error:
+            left_out += error.failures
+        except UnusableDocument as error:
+            left_out.append((document.name, error.reason))
+        if progress is not None:
+            progress(done, len(documents))
+    if not chunks:
+        raise UnusableDocuments(
+            [*left_out, *result.skipped]
+            or [(result.start_url, f"no page of {result.start_url} could be read")]
+        )
+    return chunks, left_out
+
+
 def documents_from_crawl(result: CrawlResult) -> list[Document]:
     """A crawl's pages as training documents, each named by its URL."""
     return [
