@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import browser, page_cost, pages, server_load, servers, training_load
+from bench import (
+    answer_quality,
+    browser,
+    page_cost,
+    pages,
+    retrieval,
+    server_load,
+    servers,
+    training_load,
+)
 from bench.report import Row, machine, render_markdown, render_table
 from bench.stats import median, percentile, ratio
 
@@ -425,6 +434,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--markdown", type=Path, help="also write the table and the machine to this file"
     )
+    parser.add_argument(
+        "--knowledge-only",
+        action="store_true",
+        help="only retrieval speed and answer quality (no browser, no server; ~20 s)",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     if args.runs is not None:
@@ -435,10 +449,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     load_before = platform_load()
     try:
-        rows = run(plan)
+        rows = [] if args.knowledge_only else run(plan)
     except servers.BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
+    rows += knowledge_rows()
     load_after = platform_load()
     about = machine(chromium_version(), load_before, load_after, plan.runs)
     print(render_table(rows))
@@ -447,6 +462,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.markdown.write_text(render_markdown(rows, about))
         log(f"wrote {args.markdown}")
     return 0
+
+
+def knowledge_rows() -> list[Row]:
+    log("knowledge: retrieval at 10,000 chunks, then the answer-quality question set")
+    rows = retrieval.rows(*retrieval.measure())
+    outcomes = answer_quality.run()
+    for miss in answer_quality.misses(outcomes):
+        log(f"answer miss: {miss}")
+    return rows + answer_quality.rows(outcomes)
 
 
 def platform_load() -> str:

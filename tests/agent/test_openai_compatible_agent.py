@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from widget.agent.answers import Source
 from widget.agent.core import (
     AgentError,
     OpenAICompatibleAgent,
@@ -22,6 +23,7 @@ from widget.agent.core import (
     agent_from_env,
 )
 from widget.agent.demo import DEMO_AGENT, demo_index
+from widget.agent.knowledge import KnowledgeIndex, chunk_document
 from widget.agent.leads import LeadDetails
 
 pytestmark = pytest.mark.anyio
@@ -145,7 +147,7 @@ async def test_wire_format_with_a_lead_capture_tool_call(llm: StandIn) -> None:
 
     assert reply.content == "Thanks Jane! The Team plan is $29 per month."
     assert reply.lead == LeadDetails(email="jane@acme.com", name="Jane Doe", company="Acme")
-    assert "pricing.md" in reply.sources
+    assert Source("pricing.md") in reply.sources
 
     first, second = llm.requests
     assert first.path == "/v1/chat/completions"
@@ -190,7 +192,7 @@ async def test_a_plain_answer_takes_one_request_and_no_key_means_no_authorizatio
 
     assert reply.content == "Parley integrates with HubSpot and Pipedrive."
     assert reply.lead is None
-    assert reply.sources[0] == "crm-integrations.md"
+    assert reply.sources[0] == Source("crm-integrations.md")
     [request] = llm.requests
     assert request.path == "/v1/chat/completions"
     assert "authorization" not in request.headers
@@ -208,6 +210,23 @@ async def test_no_relevant_knowledge_is_said_in_the_system_message(llm: StandIn)
     system = llm.requests[0].body["messages"][0]["content"]
     assert "nothing in the knowledge base matches" in system
     assert "never invent" in system
+
+
+async def test_the_model_is_told_the_visitors_language_and_gets_passages_in_it(
+    llm: StandIn,
+) -> None:
+    german = chunk_document(
+        "versand.txt", "Wir versenden alle Bestellungen innerhalb von zwei Werktagen."
+    )
+    llm.responses = [final("Wir versenden innerhalb von zwei Werktagen.")]
+    agent = OpenAICompatibleAgent(llm.base_url, "test-model")
+    index = KnowledgeIndex([*demo_index().chunks, *german])
+    reply = await agent.reply(DEMO_AGENT, [], "Wie lange dauert der Versand?", index)
+    assert reply.language == "de"
+    assert reply.sources == [Source("versand.txt")]
+    system = llm.requests[0].body["messages"][0]["content"]
+    assert "The visitor writes in German: reply in it." in system
+    assert "Wir versenden alle Bestellungen" in system
 
 
 @pytest.mark.parametrize(

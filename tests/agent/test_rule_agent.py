@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from widget.agent.answers import Source
 from widget.agent.core import AgentReply, RuleAgent, Turn, lead_from_history
 from widget.agent.demo import DEMO_AGENT, DEMO_DOCUMENTS, demo_index
 from widget.agent.knowledge import Chunk, KnowledgeIndex
@@ -40,7 +41,7 @@ def assert_taken_from_the_documents(reply: AgentReply) -> None:
 
 async def test_what_the_product_does() -> None:
     reply = await ask("What does this product do?")
-    assert reply.sources == ["overview.md"]
+    assert reply.sources == [Source("overview.md")]
     assert "embeddable AI chat widget" in reply.content
     assert reply.lead is None
     assert_taken_from_the_documents(reply)
@@ -48,7 +49,7 @@ async def test_what_the_product_does() -> None:
 
 async def test_how_much_it_costs_gives_the_plans_and_asks_for_contact_details() -> None:
     reply = await ask("How much does it cost?")
-    assert reply.sources == ["pricing.md"]
+    assert reply.sources == [Source("pricing.md")]
     for plan in ("Free plan: $0", "Team plan: $29", "Business plan: $99"):
         assert plan in reply.content
     assert "leave your name and email address" in reply.content
@@ -58,14 +59,14 @@ async def test_how_much_it_costs_gives_the_plans_and_asks_for_contact_details() 
 
 async def test_hubspot_integration() -> None:
     reply = await ask("Do you integrate with HubSpot?")
-    assert reply.sources == ["crm-integrations.md"]
+    assert reply.sources == [Source("crm-integrations.md")]
     assert "Parley integrates with HubSpot and Pipedrive" in reply.content
     assert_taken_from_the_documents(reply)
 
 
 async def test_installation_gives_the_snippet() -> None:
     reply = await ask("How do I install it?")
-    assert reply.sources == ["installation.md"]
+    assert reply.sources == [Source("installation.md")]
     assert (
         '<script async src="https://YOUR-SERVER/widget.js" data-agent-id="ag_demo"></script>'
         in reply.content
@@ -75,7 +76,7 @@ async def test_installation_gives_the_snippet() -> None:
 
 async def test_an_answer_is_a_passage_not_the_whole_document() -> None:
     reply = await ask("How are webhook deliveries retried?")
-    assert reply.sources == ["webhooks.md"]
+    assert reply.sources == [Source("webhooks.md")]
     assert "retried with backoff" in reply.content
     webhooks = dict(DEMO_DOCUMENTS)["webhooks.md"]
     assert len(reply.content) < len(webhooks) / 2
@@ -145,7 +146,7 @@ async def test_a_lead_with_a_question_gets_the_answer_too() -> None:
     assert reply.lead == LeadDetails(email="jane@acme.com")
     assert reply.content.startswith("Thanks!")
     assert "$29" in reply.content
-    assert reply.sources == ["pricing.md"]
+    assert reply.sources == [Source("pricing.md")]
 
 
 @pytest.mark.parametrize(
@@ -204,7 +205,7 @@ async def test_small_talk(message: str, expected: str) -> None:
 
 async def test_a_greeting_before_a_question_is_answered_as_the_question() -> None:
     reply = await ask("Hello! How do I install the widget on my website?")
-    assert reply.sources == ["installation.md"]
+    assert reply.sources == [Source("installation.md")]
 
 
 async def test_replies_are_plain_text_without_markdown_markers() -> None:

@@ -7,9 +7,10 @@ best-ranked chunks, turned from Markdown into plain text, with the documents the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from widget.agent.knowledge import Chunk, KnowledgeIndex, markdown_blocks, tokenize
+from widget.agent.knowledge import Chunk, KnowledgeIndex, Query, markdown_blocks, tokenize
 
 # The share of a question's weight a chunk must hold to count as being about the question.
 MIN_COVERAGE = 0.5
@@ -21,29 +22,67 @@ _MAX_ANSWER_WORDS = 130
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """A document an answer drew on: its name, and for a web page its URL (and title)."""
+
+    document: str
+    url: str | None = None
+    title: str | None = None
+
+    @property
+    def label(self) -> str:
+        """What to show a visitor: the page title, else the document name."""
+        return self.title or self.document
+
+    @classmethod
+    def of(cls, chunk: Chunk) -> Source:
+        return cls(chunk.document, chunk.url, chunk.title)
+
+
+def sources_of(chunks: Iterable[Chunk]) -> list[Source]:
+    """One `Source` per document, in the order first drawn on."""
+    return list(dict.fromkeys(Source.of(chunk) for chunk in chunks))
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     text: str
-    sources: tuple[str, ...]
+    sources: tuple[Source, ...]
 
 
 def relevant_hits(
-    index: KnowledgeIndex, query: str, *, k: int = 3, min_coverage: float = MIN_COVERAGE
+    index: KnowledgeIndex,
+    query: str,
+    *,
+    k: int = 3,
+    min_coverage: float = MIN_COVERAGE,
+    language: str | None = None,
 ) -> list[tuple[Chunk, float]]:
-    """The best BM25 hits that also hold at least `min_coverage` of the query's weight."""
+    """The best BM25 hits that also hold at least `min_coverage` of the query's weight.
+
+    `language` is the visitor's, when known (see `KnowledgeIndex.query`)."""
+    queries = index.queries(query, language)
     return [
         (index.chunks[position], score)
-        for position, score in _relevant(index, query, k, min_coverage)
+        for position, score in _relevant(index, query, queries, k, min_coverage, language)
     ]
 
 
 def _relevant(
-    index: KnowledgeIndex, query: str, k: int, min_coverage: float
+    index: KnowledgeIndex,
+    query: str,
+    queries: dict[str, Query],
+    k: int,
+    min_coverage: float,
+    language: str | None,
 ) -> list[tuple[int, float]]:
-    return [
-        (position, score)
-        for position, score in index.ranked(query, k)
-        if index.coverage(query, index.chunks[position].text) >= min_coverage
-    ]
+    hits = []
+    for position, score in index.ranked(query, k, language=language):
+        chunk_language = index.language_of(position)
+        terms = index.terms_of(index.chunks[position].text, chunk_language)
+        if queries[chunk_language].coverage(terms) >= min_coverage:
+            hits.append((position, score))
+    return hits
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +92,7 @@ class _Passage:
     heading: str  # the heading right above the passage
     ancestors: str  # the headings above that one
     text: str
-    document: str
+    chunk: Chunk
 
 
 def _passages(chunk: Chunk, chunk_position: int) -> list[_Passage]:
@@ -68,7 +107,7 @@ def _passages(chunk: Chunk, chunk_position: int) -> list[_Passage]:
         titles = [trail[level] for level in sorted(trail)]
         is_list_or_code = bool(re.match(r"\s*(?:[-*+]\s|\d+[.)]\s|```|~~~)", block))
         if not is_list_or_code and len(block.split()) > _LONG_PARAGRAPH_WORDS:
-            pieces = re.split(r"(?<=[.!?])\s+(?=[A-Z`\"(])", block)
+            pieces = re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ`\"(¿¡])", block)
         else:
             pieces = [block]
         for piece in pieces:
@@ -79,27 +118,35 @@ def _passages(chunk: Chunk, chunk_position: int) -> list[_Passage]:
                     heading=titles[-1] if titles else "",
                     ancestors=" ".join(titles[:-1]),
                     text=piece.strip(),
-                    document=chunk.document,
+                    chunk=chunk,
                 )
             )
     return passages
 
 
-def answer_from(index: KnowledgeIndex, query: str) -> Answer | None:
-    """The passages of the knowledge that answer `query`, or `None` when nothing is about it."""
-    hits = _relevant(index, query, 3, MIN_COVERAGE)
+def answer_from(index: KnowledgeIndex, query: str, language: str | None = None) -> Answer | None:
+    """The passages of the knowledge that answer `query`, or `None` when nothing is about it.
+
+    `language` is the visitor's, when known."""
+    queries = index.queries(query, language)
+    hits = _relevant(index, query, queries, 3, MIN_COVERAGE, language)
     if not hits:
         return None
-    terms = set(tokenize(query))
     subject = _definition_subject(query)
 
     def score(passage: _Passage) -> float:
         # Words of the question in the passage count fully; in the heading right above it (often
         # the question itself, "Does it slow my site?") nearly as much again; in the headings
         # further up, which only say what the whole section is about, a little.
-        weight = index.weight(terms & set(tokenize(passage.text)))
-        weight += 0.8 * index.weight(terms & set(tokenize(passage.heading)))
-        weight += 0.3 * index.weight(terms & set(tokenize(passage.ancestors)))
+        chunk_language = index.language_of(passage.chunk_position)
+        parsed = queries[chunk_language]
+
+        def weight_in(text: str) -> float:
+            return parsed.weight_in(index.terms_of(text, chunk_language)) if text else 0.0
+
+        weight = weight_in(passage.text)
+        weight += 0.8 * weight_in(passage.heading)
+        weight += 0.3 * weight_in(passage.ancestors)
         if subject and _defines(passage.text, subject):
             weight *= 1.5  # "What is Parley?" is best answered by "Parley is ..."
         return weight
@@ -134,7 +181,7 @@ def answer_from(index: KnowledgeIndex, query: str) -> Answer | None:
                 break
     chosen = sorted(set(chosen), key=lambda p: (p.chunk_position, p.position))
     text = "\n\n".join(to_plain_text(p.text) for p in chosen)
-    sources = tuple(dict.fromkeys(p.document for p in chosen))
+    sources = tuple(sources_of(p.chunk for p in chosen))
     return Answer(text=text, sources=sources)
 
 

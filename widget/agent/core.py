@@ -21,8 +21,9 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-from widget.agent.answers import Answer, answer_from, relevant_hits
+from widget.agent.answers import Answer, Source, answer_from, relevant_hits, sources_of
 from widget.agent.knowledge import KnowledgeIndex, tokenize
+from widget.agent.language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, detect_language
 from widget.agent.leads import (
     EMAIL,
     LeadDetails,
@@ -32,6 +33,14 @@ from widget.agent.leads import (
     is_email,
     merge,
     with_owner,
+)
+from widget.agent.phrases import (
+    CONTACT,
+    PHRASE_LANGUAGES,
+    Intent,
+    Phrases,
+    phrases_for,
+    small_talk_language,
 )
 
 
@@ -57,11 +66,13 @@ class Turn:
 class AgentReply:
     """`content` is plain text (it may hold URLs, never HTML). `lead` is set when this turn
     captured or updated the conversation's lead, and then holds every detail known so far.
-    `sources` names the documents the answer drew on."""
+    `sources` names the documents the answer drew on (with the URL of a web page), and
+    `language` is the ISO 639-1 code of the language the reply is written in."""
 
     content: str
     lead: LeadDetails | None = None
-    sources: list[str] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    language: str = "en"
 
 
 class Agent(Protocol):
@@ -96,146 +107,73 @@ def _earlier_turns(history: Sequence[Turn], message: str) -> Sequence[Turn]:
     return history
 
 
+# --- The visitor's language ----------------------------------------------------------------------
+
+
+def visitor_language(
+    message: str, history: Sequence[Turn] = (), knowledge: KnowledgeIndex | None = None
+) -> str:
+    """The language to answer `message` in: its small talk's ("Hallo", "merci"), else the one it
+    is written in, else that of the visitor's earlier messages, else the knowledge's."""
+    text = EMAIL.sub(" ", message).strip()
+    claimed = small_talk_language(text)
+    if claimed is not None:
+        return claimed
+    knowledge_languages = knowledge.languages if knowledge is not None else ()
+    candidates = {*PHRASE_LANGUAGES, *knowledge_languages}
+    detected = detect_language(text, candidates, min_confidence=0.7)
+    if detected is None:
+        earlier = " ".join(
+            EMAIL.sub(" ", turn.content) for turn in history[-6:] if turn.role == "user"
+        )
+        if earlier.strip():
+            detected = small_talk_language(earlier.strip()) or detect_language(
+                f"{earlier} {text}", candidates, min_confidence=0.7
+            )
+    if detected is None and knowledge is not None and len(knowledge):
+        detected = knowledge.main_language
+    return detected or DEFAULT_LANGUAGE
+
+
 # --- The rule-based agent ----------------------------------------------------------------------
 
-_GREETING = re.compile(
-    r"^\s*(?:hi|hello|hey|hiya|howdy|greetings|yo|good\s+(?:morning|afternoon|evening|day))"
-    r"(?:\s+(?:there|all|team|everyone|folks))?[\s!.,:;)]*",
-    re.IGNORECASE,
-)
-_THANKS = re.compile(
-    r"^\s*(?:(?:ok(?:ay)?|great|perfect|awesome|cool|nice|got\s+it)[\s,!.]*)?"
-    r"(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)"
-    r"(?:\s+(?:so\s+much|a\s+lot|very\s+much|a\s+bunch))?(?:\s+for\s+[\w\s']{0,40})?[\s!.:)]*$",
-    re.IGNORECASE,
-)
-_ACKNOWLEDGEMENT = re.compile(
-    r"^\s*(?:ok(?:ay)?|great|perfect|awesome|cool|nice|got\s+it|i\s+see|alright)[\s!.:)]*$",
-    re.IGNORECASE,
-)
-_GOODBYE = re.compile(
-    r"^\s*(?:bye|goodbye|good\s+bye|see\s+you|see\s+ya|that's\s+all|that\s+is\s+all|"
-    r"nothing\s+else|no\s+thanks)[\s!.,:)]*(?:bye)?[\s!.]*$",
-    re.IGNORECASE,
-)
-_INTRODUCTION_ONLY = re.compile(
-    r"^\s*(?:I'?m|I\u2019m|I\s+am|my\s+name\s+is|this\s+is)\s+"
-    r"[^\W\d_][\w'\u2019 .-]{0,40}?[\s!.]*$",
-    re.IGNORECASE,
-)
-_QUESTION = re.compile(
-    r"\?|^\s*(?:what|how|why|when|where|who|which|can|could|do|does|did|is|are|will|would|"
-    r"should|may|tell\s+me|explain)\b",
-    re.IGNORECASE,
-)
 
-_DEMO = "demo"
-_PRICING = "pricing"
-_CONTACT = "contact"
-_INTENTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    (
-        _DEMO,
-        re.compile(
-            r"\b(?:demo|demos|demonstration|walk-?through|trial|see\s+it\s+in\s+action|"
-            r"book\s+a\s+(?:call|meeting)|schedule\s+a\s+(?:call|meeting))\b",
-            re.IGNORECASE,
-        ),
-        "demo trial",
-    ),
-    (
-        _PRICING,
-        re.compile(
-            r"\b(?:price|prices|pricing|priced|cost|costs|how\s+much|plan|plans|quote|"
-            r"subscription|billing|billed|pay|fee|fees|discount|licen[cs]e|expensive|cheap)\b",
-            re.IGNORECASE,
-        ),
-        "pricing price plan cost",
-    ),
-    (
-        _CONTACT,
-        re.compile(
-            r"\b(?:contact|sales|salesperson|talk\s+to|speak\s+(?:to|with)|call\s+me|"
-            r"reach\s+(?:you|out)|get\s+in\s+touch|human|real\s+person|representative|"
-            r"email\s+you|your\s+email|phone\s+number|account\s+manager)\b",
-            re.IGNORECASE,
-        ),
-        "contact team",
-    ),
-)
-
-_ASK_FOR_DETAILS = {
-    _DEMO: (
-        "I'd be happy to set up a demo: leave your name and email address here, and our team "
-        "will get in touch to find a time."
-    ),
-    _PRICING: (
-        "If you'd like a quote or help choosing a plan, leave your name and email address here "
-        "and our team will follow up."
-    ),
-    _CONTACT: (
-        "To reach our team, leave your name and email address here (and a phone number if "
-        "you'd like a call), and someone will get back to you."
-    ),
-}
-_TOPIC = {_DEMO: "a demo", _PRICING: "pricing", _CONTACT: "your request"}
-
-
-def _intent(text: str) -> tuple[str, str, str] | None:
-    """The intent's name, words to search the knowledge with, and the text without the words
-    that gave the intent away."""
-    for name, pattern, query_terms in _INTENTS:
-        if pattern.search(text):
-            return name, query_terms, pattern.sub(" ", text)
+def _intent(phrases: Phrases, text: str) -> tuple[Intent, str] | None:
+    """The intent, and the text without the words that gave it away."""
+    for intent in phrases.intents:
+        if intent.pattern.search(text):
+            return intent, intent.pattern.sub(" ", text)
     return None
 
 
-def _first_name(lead: LeadDetails) -> str:
-    return f", {lead.name.split()[0]}" if lead.name else ""
+def _changed_fields(lead: LeadDetails, before: LeadDetails | None) -> list[str]:
+    return [
+        attribute
+        for attribute in ("name", "email", "phone", "company")
+        if getattr(lead, attribute) is not None
+        and (before is None or getattr(before, attribute) != getattr(lead, attribute))
+    ]
 
 
-def _field_names(lead: LeadDetails, before: LeadDetails | None) -> list[str]:
-    names = []
-    for label, attribute in (
-        ("name", "name"),
-        ("email address", "email"),
-        ("phone number", "phone"),
-        ("company", "company"),
-    ):
-        value = getattr(lead, attribute)
-        if value is not None and (before is None or getattr(before, attribute) != value):
-            names.append(label)
-    return names
-
-
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def _lead_acknowledgement(lead: LeadDetails, before: LeadDetails | None) -> str:
+def _lead_acknowledgement(phrases: Phrases, lead: LeadDetails, before: LeadDetails | None) -> str:
+    first = phrases.first_name(lead.name)
     if before is None:
-        extras = [label for label in _field_names(lead, None) if label != "email address"]
-        noted = f"your email address ({lead.email})" + (f", {_join(extras)}" if extras else "")
-        return (
-            f"Thanks{_first_name(lead)}! I've noted {noted}. Someone from our team will be in "
-            "touch with you soon."
-        )
-    changed = _field_names(lead, before)
+        extras = [phrases.field_names[f] for f in _changed_fields(lead, None) if f != "email"]
+        noted = phrases.your_email.format(email=lead.email)
+        noted += f", {phrases.join(extras)}" if extras else ""
+        return phrases.lead_noted.format(first=first, noted=noted)
+    changed = [phrases.field_names[f] for f in _changed_fields(lead, before)]
     if not changed:
-        return (
-            f"Thanks{_first_name(lead)}, I already have your details: the team will be in "
-            f"touch at {lead.email}."
-        )
-    return (
-        f"Thanks{_first_name(lead)}, I've updated your {_join(changed)}. The team will be in "
-        f"touch at {lead.email}."
-    )
+        return phrases.lead_known.format(first=first, email=lead.email)
+    return phrases.lead_updated.format(first=first, fields=phrases.join(changed), email=lead.email)
 
 
 class RuleAgent:
     """The default agent: no outside service, no invented facts.
 
     It does not follow `config.prompt` (it has no language model to follow it with); it speaks
-    only in fixed phrases and in passages of the agent's knowledge.
+    only in fixed phrases, in the visitor's language where it has them (see
+    `widget.agent.phrases`), and in passages of the agent's knowledge.
     """
 
     async def reply(
@@ -256,77 +194,94 @@ class RuleAgent:
     ) -> AgentReply:
         """The reply, computed synchronously (it does no I/O)."""
         text = message.strip()
-        known = lead_from_history(_earlier_turns(history, message))
+        earlier = _earlier_turns(history, message)
+        language = visitor_language(text, earlier, knowledge)
+        phrases = phrases_for(language)
+        known = lead_from_history(earlier)
+
+        def say(
+            content: str, answer: Answer | None = None, lead: LeadDetails | None = None
+        ) -> AgentReply:
+            sources = list(answer.sources) if answer is not None else []
+            return AgentReply(content, lead, sources, language)
+
+        def look_up(query: str) -> Answer | None:
+            return answer_from(knowledge, query, language)
 
         found = extract_lead(text)
         lead = merge(known, found) if found is not None else None
         if lead is None and known is not None:
             lead = extract_lead_update(text, known)
         if lead is not None:
-            parts = [_lead_acknowledgement(lead, known)]
+            parts = [_lead_acknowledgement(phrases, lead, known)]
             rest = EMAIL.sub(" ", text)
-            answer = answer_from(knowledge, rest) if _QUESTION.search(rest) else None
+            answer = look_up(rest) if phrases.question.search(rest) else None
             if answer is not None:
                 parts.append(answer.text)
-            return AgentReply("\n\n".join(parts), lead, list(answer.sources) if answer else [])
+            return say("\n\n".join(parts), answer, lead)
 
-        after_greeting = _GREETING.sub("", text, count=1).strip()
-        if not after_greeting or _INTRODUCTION_ONLY.match(after_greeting):
-            return AgentReply(self._greeting(config, after_greeting))
-        if _THANKS.match(after_greeting):
-            return AgentReply("You're welcome! Is there anything else I can help you with?")
-        if _ACKNOWLEDGEMENT.match(after_greeting):
-            return AgentReply("Is there anything else you'd like to know?")
-        if _GOODBYE.match(after_greeting):
-            return AgentReply("Thanks for stopping by! Come back any time if you have questions.")
+        after_greeting = phrases.greeting.sub("", text, count=1).strip()
+        if not after_greeting or phrases.introduction_only.match(after_greeting):
+            return say(self._greeting(config, phrases, after_greeting))
+        if phrases.thanks.match(after_greeting):
+            return say(phrases.you_are_welcome)
+        if phrases.acknowledgement.match(after_greeting):
+            return say(phrases.anything_else)
+        if phrases.goodbye.match(after_greeting):
+            return say(phrases.goodbye_reply)
 
-        intent = _intent(after_greeting)
+        intent = _intent(phrases, after_greeting)
         if intent is not None:
-            name, query_terms, rest = intent
+            kind, rest = intent
             steer = (
-                f"Our team has your email address ({known.email}) and will follow up with you "
-                f"about {_TOPIC[name]}."
+                phrases.team_will_follow_up.format(
+                    email=known.email, topic=phrases.topic[kind.name]
+                )
                 if known is not None
-                else _ASK_FOR_DETAILS[name]
+                else phrases.ask_for_details[kind.name]
             )
             # "I'll email you later" is no question to look up; "pricing?" or "demo" is.
-            wants_answer = name != _CONTACT or _QUESTION.search(after_greeting) is not None
-            answer = answer_from(knowledge, after_greeting) if wants_answer else None
-            if wants_answer and answer is None and not tokenize(rest):
+            wants_answer = (
+                kind.name != CONTACT or phrases.question.search(after_greeting) is not None
+            )
+            answer = look_up(after_greeting) if wants_answer else None
+            says_more = bool(tokenize(rest, language if language in SUPPORTED_LANGUAGES else "en"))
+            if wants_answer and answer is None and not says_more:
                 # "Is it expensive?" says nothing but the intent: look it up by the intent's
                 # words. Not "can I pay with bitcoin?", whose point is a word the knowledge lacks.
-                answer = answer_from(knowledge, f"{after_greeting} {query_terms}")
-            if wants_answer and answer is None and tokenize(rest):
-                steer = f"I'm sorry, I don't have information about that. {steer}"
-            return self._with_answer(answer, steer)
+                answer = look_up(f"{after_greeting} {kind.query_terms}")
+            if wants_answer and answer is None and says_more:
+                steer = f"{phrases.no_information} {steer}"
+            if answer is None:
+                return say(steer)
+            return say(f"{answer.text}\n\n{steer}", answer)
 
-        answer = answer_from(knowledge, after_greeting)
+        answer = look_up(after_greeting)
         if answer is not None:
-            return AgentReply(answer.text, None, list(answer.sources))
+            return say(answer.text, answer)
         if known is not None:
-            return AgentReply(
-                "I'm sorry, I don't know the answer to that: it isn't covered by the information "
-                f"I have. I'll leave it to our team, who can follow up with you at {known.email}."
-            )
-        return AgentReply(
-            "I'm sorry, I don't know the answer to that: it isn't covered by the information I "
-            "have. If you leave your email address, someone from our team can get back to you."
-        )
+            return say(phrases.dont_know_with_email.format(email=known.email))
+        return say(phrases.dont_know)
 
     @staticmethod
-    def _greeting(config: AgentConfig, after_greeting: str) -> str:
+    def _greeting(config: AgentConfig, phrases: Phrases, after_greeting: str) -> str:
         name = extract_name(after_greeting) if after_greeting else None
-        hello = f"Nice to meet you, {name.split()[0]}!" if name else "Hello!"
-        return f"{hello} What would you like to know? I can answer questions about {config.name}."
-
-    @staticmethod
-    def _with_answer(answer: Answer | None, steer: str) -> AgentReply:
-        if answer is None:
-            return AgentReply(steer)
-        return AgentReply(f"{answer.text}\n\n{steer}", None, list(answer.sources))
+        introduction = phrases.introduction_only.match(after_greeting)
+        if name is None and introduction is not None:
+            said = introduction.group("name").strip()
+            name = said if said[:1].isupper() else None
+        hello = phrases.nice_to_meet_you.format(name=name.split()[0]) if name else phrases.hello
+        return f"{hello} {phrases.what_to_know.format(agent=config.name)}"
 
 
 # --- The OpenAI-compatible agent ---------------------------------------------------------------
+
+_LANGUAGE_NAMES = {
+    "en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+    "nl": "Dutch", "pt": "Portuguese", "sv": "Swedish", "da": "Danish", "no": "Norwegian",
+    "fi": "Finnish", "ru": "Russian", "pl": "Polish", "cs": "Czech", "hu": "Hungarian",
+    "ro": "Romanian", "tr": "Turkish", "ca": "Catalan",
+}  # fmt: skip
 
 CAPTURE_LEAD_TOOL: dict[str, Any] = {
     "type": "function",
@@ -406,8 +361,11 @@ class OpenAICompatibleAgent:
     ) -> AgentReply:
         earlier = _earlier_turns(history, message)
         query = self._retrieval_query(earlier, message)
-        hits = relevant_hits(knowledge, query, k=3, min_coverage=_LLM_MIN_COVERAGE)
-        sources = list(dict.fromkeys(chunk.document for chunk, _ in hits))
+        language = visitor_language(message, earlier, knowledge)
+        hits = relevant_hits(
+            knowledge, query, k=3, min_coverage=_LLM_MIN_COVERAGE, language=language
+        )
+        sources = sources_of(chunk for chunk, _ in hits)
         context = "\n\n".join(
             f"[{number}] (from {chunk.document})\n{chunk.text}"
             for number, (chunk, _) in enumerate(hits, start=1)
@@ -417,6 +375,7 @@ class OpenAICompatibleAgent:
             for part in (
                 config.prompt.strip(),
                 _RULES.format(name=config.name),
+                f"The visitor writes in {_LANGUAGE_NAMES.get(language, language)}: reply in it.",
                 "Context:\n" + (context or "(nothing in the knowledge base matches this message)"),
             )
             if part
@@ -437,7 +396,7 @@ class OpenAICompatibleAgent:
         # Whose address the model captured is for the visitor's words to say (see `merge`).
         captured = extract_lead(message) if captured is None else with_owner(captured, message)
         lead = merge(known, captured) if captured is not None else None
-        return AgentReply(content, lead, sources)
+        return AgentReply(content, lead, sources, language)
 
     @staticmethod
     def _retrieval_query(history: Sequence[Turn], message: str) -> str:
