@@ -67,6 +67,8 @@ class BootSamples:
     widget_warm: list[float] = field(default_factory=list)
     floor_cold: list[float] = field(default_factory=list)
     floor_warm: list[float] = field(default_factory=list)
+    stock_cold: list[float] = field(default_factory=list)  # the floor on Pyodide's own stdlib
+    stock_warm: list[float] = field(default_factory=list)
     launcher: list[float] = field(default_factory=list)
     blocking_with: list[float] = field(default_factory=list)
     blocking_without: list[float] = field(default_factory=list)
@@ -85,7 +87,7 @@ def measure_boot(
     with_origin = with_url.rsplit("/", 1)[0]
     for run in range(plan.runs):
         # Alternate which goes first, so that neither always meets a warmer machine.
-        order = ("widget", "floor") if run % 2 == 0 else ("floor", "widget")
+        order = ("widget", "floor", "stock") if run % 2 == 0 else ("stock", "floor", "widget")
         for which in order:
             with browser.profile(pw, tmp) as page:
                 if which == "widget":
@@ -101,6 +103,10 @@ def measure_boot(
                     samples.launcher += [cold.launcher_ms, warm.launcher_ms]
                     samples.blocking_with.append(cold.blocking_ms)
                     window = cold.window_ms
+                elif which == "stock":
+                    stock = floor_url.replace(servers.FLOOR_PAGE, servers.STOCK_FLOOR_PAGE)
+                    samples.stock_cold.append(browser.floor_boot(page, stock))
+                    samples.stock_warm.append(browser.floor_boot(page, stock))
                 else:
                     with browser.recording(page) as requests:
                         samples.floor_cold.append(browser.floor_boot(page, floor_url))
@@ -243,6 +249,22 @@ def build_rows(
             ratio(ww, fw) <= 1.05,
         )
     )
+    for label, stock, floor in (
+        ("cold", boot.stock_cold, boot.floor_cold),
+        ("warm", boot.stock_warm, boot.floor_warm),
+    ):
+        rows.append(
+            Row(
+                "boot",
+                f"  floor on Pyodide's own stdlib (sources), {label} (ms)",
+                median(stock),
+                median(floor),
+                ratio(median(stock), median(floor)),
+                "",
+                None,
+                note="floor: the bundle's stdlib (bytecode)",
+            )
+        )
     launcher = median(boot.launcher)
     rows.append(
         Row(

@@ -36,6 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 ADMIN_KEY = "bench-admin-key"
 FLOOR_PAGE = "bench-floor.html"
+# The same floor on Pyodide's own standard library (sources), to show what the bundle's gains.
+STOCK_FLOOR_PAGE = "bench-floor-stock-stdlib.html"
+STOCK_STDLIB = "bench-stock/python_stdlib.zip"
 START_TIMEOUT = 60.0
 
 
@@ -90,15 +93,19 @@ def frame_config(build: Path = BUILD) -> dict[str, Any]:
     return config
 
 
-def floor_page(build: Path = BUILD) -> str:
-    """A bare page: the same Pyodide and the same wheels as the frame, then `import pydantic`."""
+def floor_page(build: Path = BUILD, stdlib: str | None = None) -> str:
+    """A bare page: the same Pyodide and the same wheels as the frame, then `import pydantic`;
+    with `stdlib`, that standard library archive in place of the bundle's."""
     config = frame_config(build)
     interpreter = str(config["interpreter"])
     # Our own app wheel is the widget's; the floor loads only the third-party wheels.
     packages = [p for p in config.get("packages", []) if "/app-" not in p]
     template = (Path(__file__).parent / "floor.html").read_text()
-    return template.replace("{{INTERPRETER}}", interpreter).replace(
-        "{{PACKAGES}}", json.dumps(packages)
+    options = {"stdLibURL": stdlib} if stdlib else {}
+    return (
+        template.replace("{{INTERPRETER}}", interpreter)
+        .replace("{{PACKAGES}}", json.dumps(packages))
+        .replace("{{OPTIONS}}", json.dumps(options))
     )
 
 
@@ -111,6 +118,10 @@ def bench_bundle(tmp: Path, build: Path = BUILD) -> Path:
     for entry in build.iterdir():
         (bundle / entry.name).symlink_to(entry.resolve())
     (bundle / FLOOR_PAGE).write_text(floor_page(build))
+    stock = bundle / STOCK_STDLIB
+    stock.parent.mkdir()
+    stock.symlink_to(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip")
+    (bundle / STOCK_FLOOR_PAGE).write_text(floor_page(build, f"./{STOCK_STDLIB}"))
     return bundle
 
 

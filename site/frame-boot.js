@@ -223,9 +223,7 @@
   // Pyodide fetches its files with fetch(), and some failures (the wasm) only log a warning and
   // leave the boot hanging: watch the fetches themselves until Python runs.
   var fetch0 = window.fetch;
-  window.fetch = function (input) {
-    var request = fetch0.apply(this, arguments);
-    if (handler) return request;
+  function watched(request) {
     return request.then(
       function (response) {
         if (!response.ok) fail(response.status + " for " + response.url);
@@ -236,6 +234,20 @@
         throw error;
       },
     );
+  }
+  // Pyodide asks for its wasm only once PyScript's modules have run; ask for it now instead, and
+  // hand Pyodide this very response, so that streaming compilation (and the browser's cache of
+  // compiled code) work as with Pyodide's own request. Not a preload: see widget/build.py.
+  var wasmURL = new URL(document.currentScript.dataset.wasm || "pyodide.asm.wasm", location).href;
+  var wasm = document.currentScript.dataset.wasm ? watched(fetch0(wasmURL)) : null;
+  window.fetch = function (input) {
+    if (wasm && String(input) === wasmURL) {
+      var early = wasm;
+      wasm = null;
+      return early;
+    }
+    var request = fetch0.apply(this, arguments);
+    return handler ? request : watched(request);
   };
 
   window.widgetBridge = {

@@ -46,3 +46,38 @@ def test_frame_page_has_every_placeholder_filled_but_the_agents(build: Path) -> 
     assert re.findall(r"\{\{[A-Z_]+\}\}", frame) == ["{{AGENT}}"]
     for url in re.findall(r'(?:href|src)="\./([^"]+)"', frame):
         assert (build / url).is_file(), url
+
+
+STDLIB = "bundle/pyodide@314.0.7/python_stdlib.zip"
+IMPORT = re.compile(rb"^(?:import\s+([\w.]+)|from\s+([\w.]+)\s+import)", re.M)
+
+
+def _module(name: str) -> str:
+    name = name.removesuffix(".pyc").removesuffix(".py").replace("/", ".")
+    return name.removesuffix(".__init__")
+
+
+def test_the_standard_library_ships_as_bytecode(build: Path) -> None:
+    names = zipfile.ZipFile(build / STDLIB).namelist()
+    assert "typing.pyc" in names and "asyncio/__init__.pyc" in names
+    assert not [n for n in names if n.endswith(".py")]
+
+
+def test_what_the_stdlib_leaves_out_no_kept_module_imports_at_its_top() -> None:
+    # The bundle's stdlib leaves out what a browser frame cannot use; nothing kept may need it
+    # when imported (a module-level import). Read from Pyodide's own sources.
+    from widget.build import NODE_MODULES, STDLIB_LEFT_OUT
+
+    with zipfile.ZipFile(NODE_MODULES / "pyodide" / "python_stdlib.zip") as zf:
+        sources = {i.filename: zf.read(i) for i in zf.infolist() if i.filename.endswith(".py")}
+    left_out = {_module(n) for n in sources if n.startswith(STDLIB_LEFT_OUT)}
+    # Imported only by a module nothing in a frame imports (a REPL, a process pool).
+    allowed = {"asyncio/__main__.py", "concurrent/futures/process.py"}
+    needed = sorted(
+        f"{name} imports {found}"
+        for name, text in sources.items()
+        if not name.startswith(STDLIB_LEFT_OUT) and name not in allowed
+        for match in IMPORT.finditer(text)
+        if (found := (match.group(1) or match.group(2)).decode()) in left_out
+    )
+    assert not needed

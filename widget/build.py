@@ -48,11 +48,11 @@ COMPRESSED_CACHE = ROOT / ".cache" / "compressed"
 BROWSER_REQUIREMENTS = ROOT / "requirements-browser.txt"
 PYSCRIPT_TOML = ROOT / "pyscript.toml"
 
+# python_stdlib.zip is rebuilt (see `compile_stdlib`).
 PYODIDE_FILES = (
     "pyodide.mjs",
     "pyodide.asm.mjs",
     "pyodide.asm.wasm",
-    "python_stdlib.zip",
     "pyodide-lock.json",
 )
 # The browser needs the event core and the frame UI; never the server or the agent.
@@ -62,8 +62,8 @@ APP_STATIC = ("frame.css", "frame-boot.js")
 # The browser's ABI, from the Pyodide release we vendor (see requirements-browser.txt).
 PYODIDE_PLATFORM = "pyemscripten_2026_0_wasm32"
 PYODIDE_PYTHON = "3.14"
-# Text and binary formats that compress; zip files (the stdlib) are compressed already.
-COMPRESSIBLE = (".wasm", ".mjs", ".js", ".json", ".css", ".html", ".svg", ".ts", ".whl")
+# Formats that compress. The stdlib zip is rebuilt stored (uncompressed), so it compresses too.
+COMPRESSIBLE = (".wasm", ".mjs", ".js", ".json", ".css", ".html", ".svg", ".ts", ".whl", ".zip")
 # A compressed copy is kept only when it saves at least this share of the bytes.
 MIN_SAVING = 0.1
 # A fixed date keeps wheels' bytes, and so their hashed folders, reproducible.
@@ -198,17 +198,18 @@ def app_hash() -> str:
 
 
 # Runs in Node with the bundle's own Pyodide, so the bytecode matches the browser's Python exactly.
-# argv: the Pyodide folder, then a folder of sources laid out as site-packages; every `x.py` gets
-# an `x.pyc` beside it, sourceless-importable, naming `x.py` in site-packages for tracebacks.
+# argv: the Pyodide folder, a folder of sources, and where they live in the browser (default:
+# site-packages); every `x.py` gets an `x.pyc` beside it, sourceless-importable, naming `x.py`
+# there for tracebacks.
 _PYC_COMPILER = r"""
-const [indexURL, sources] = process.argv.slice(1);
+const [indexURL, sources, shownRoot = ""] = process.argv.slice(1);
 const { loadPyodide } = await import(indexURL + "/pyodide.mjs");
 const pyodide = await loadPyodide({ indexURL: indexURL + "/" });
 pyodide.FS.mkdirTree("/sources");
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: sources }, "/sources");
 pyodide.runPython(`
 import os, py_compile, sysconfig
-site = sysconfig.get_paths()["purelib"]
+site = "${shownRoot}" or sysconfig.get_paths()["purelib"]
 for folder, _, names in os.walk("/sources"):
     for name in names:
         if name.endswith(".py"):
@@ -246,17 +247,7 @@ def _compile_into(wheels: Sequence[Path], cache: Path, pyodide: Path) -> None:
                 if arc.endswith(".py"):
                     (sources / arc).parent.mkdir(parents=True, exist_ok=True)
                     (sources / arc).write_bytes(data)
-        try:
-            subprocess.run(
-                ["node", "--input-type=module", "-e", _PYC_COMPILER, str(pyodide), str(sources)],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-        except FileNotFoundError as exc:
-            raise BuildError("node is missing: install Node.js (it comes with npm)") from exc
-        except subprocess.CalledProcessError as exc:
-            raise BuildError(f"compiling the browser wheels failed:\n{exc.stderr}") from exc
+        _run_compiler(pyodide, sources)
         staging = cache.with_name(cache.name + ".tmp")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -270,6 +261,77 @@ def _compile_into(wheels: Sequence[Path], cache: Path, pyodide: Path) -> None:
             write_wheel(staging / name, compiled)
     shutil.rmtree(cache, ignore_errors=True)
     os.replace(staging, cache)
+
+
+def _run_compiler(pyodide: Path, sources: Path, shown_root: str = "") -> None:
+    try:
+        subprocess.run(
+            ["node", "--input-type=module", "-e", _PYC_COMPILER, str(pyodide), str(sources),
+             shown_root],
+            check=True,
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+    except FileNotFoundError as exc:
+        raise BuildError("node is missing: install Node.js (it comes with npm)") from exc
+    except subprocess.CalledProcessError as exc:
+        raise BuildError(f"compiling Python to bytecode failed:\n{exc.stderr}") from exc
+
+
+# Parts of the standard library that cannot run in a browser frame, or serve only people at a
+# console (REPLs, debuggers, test runners, mail and news clients): left out of the bundle's copy.
+STDLIB_LEFT_OUT = (
+    "_pyrepl/", "idlelib/", "lib2to3/", "pydoc_data/", "tkinter/", "turtledemo/", "unittest/",
+    "ensurepip/", "venv/", "multiprocessing/", "xmlrpc/", "wsgiref/", "curses/", "dbm/",
+    "sqlite3/", "pdb.py", "pydoc.py", "doctest.py", "turtle.py", "imaplib.py", "nntplib.py",
+    "poplib.py", "smtplib.py", "ftplib.py", "mailbox.py", "cProfile.py",
+    "profile.py", "pstats.py", "tabnanny.py", "trace.py", "timeit.py", "webbrowser.py",
+    "pickletools.py", "mailcap.py", "antigravity.py",
+)  # fmt: skip
+STDLIB = "python_stdlib.zip"
+
+
+def compile_stdlib(dest: Path) -> Path:
+    """Pyodide's standard library as bytecode, stored (see the module doc), in `dest`.
+
+    Pyodide ships it as sources, so every module the frame imports was compiled in the browser on
+    every start. Cached in .cache/pyc by Pyodide's bytes and the list of what is left out.
+    """
+    pyodide = NODE_MODULES / "pyodide"
+    key = hashlib.sha256((pyodide / "pyodide.asm.wasm").read_bytes())
+    key.update((pyodide / STDLIB).read_bytes() + repr(STDLIB_LEFT_OUT).encode())
+    cached = PYC_CACHE / f"stdlib-{key.hexdigest()[:16]}.zip"
+    if not cached.is_file():
+        with zipfile.ZipFile(pyodide / STDLIB) as zf:
+            files = [
+                (i.filename, zf.read(i))
+                for i in zf.infolist()
+                if not i.is_dir() and not i.filename.startswith(STDLIB_LEFT_OUT)
+            ]
+        with tempfile.TemporaryDirectory(prefix="widget-stdlib-") as tmp:
+            sources = Path(tmp)
+            for arc, data in files:
+                if arc.endswith(".py"):
+                    (sources / arc).parent.mkdir(parents=True, exist_ok=True)
+                    (sources / arc).write_bytes(data)
+            _run_compiler(pyodide, sources, f"/lib/python{PYODIDE_PYTHON.replace('.', '')}.zip")
+            compiled = [
+                (arc + "c", (sources / (arc + "c")).read_bytes())
+                if arc.endswith(".py")
+                else (arc, data)
+                for arc, data in files
+            ]
+        PYC_CACHE.mkdir(parents=True, exist_ok=True)
+        tmp_zip = cached.with_name(cached.name + f".{os.getpid()}.tmp")
+        with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_STORED) as zf:
+            for arc, data in compiled:
+                info = zipfile.ZipInfo(arc, date_time=ZIP_DATE)
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, data)
+        os.replace(tmp_zip, cached)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached, dest / STDLIB)
+    return dest / STDLIB
 
 
 def _read_wheel(wheel: Path) -> list[tuple[str, bytes]]:
@@ -372,6 +434,7 @@ def build(out: Path) -> Path:
 
     pyodide_dir = f"bundle/pyodide@{pyodide_v}"
     _copy((NODE_MODULES / "pyodide" / f for f in PYODIDE_FILES), staging / pyodide_dir)
+    compile_stdlib(staging / pyodide_dir)
     pyscript_dist = NODE_MODULES / "@pyscript" / "core" / "dist"
     pyscript_dir = f"bundle/pyscript@{pyscript_v}"
     _copy(sorted(pyscript_dist.glob("*.js")), staging / pyscript_dir)

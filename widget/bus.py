@@ -18,7 +18,6 @@ threads.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic
@@ -32,8 +31,6 @@ Unsubscribe = Callable[[], None]
 
 # The default lets `EventBus()` mean "any string"; `EventBus[Literal[...]]` narrows the names.
 EventName = TypeVar("EventName", bound=str, default=str)
-
-_log = logging.getLogger("widget.bus")
 
 
 class _Registration:
@@ -92,7 +89,7 @@ class EventBus(Generic[EventName]):
             try:
                 registration.listener(payload)
             except Exception:
-                _log.exception("listener %r for event %r raised", registration.listener, event)
+                _report(event, registration.listener)
 
     def clear(self, event: EventName | None = None) -> None:
         """Remove every listener of `event`, or of every event when `event` is None."""
@@ -149,3 +146,10 @@ class EventBus(Generic[EventName]):
     def _check(self, event: str) -> None:
         if self._valid is not None and event not in self._valid:
             raise ValueError(f"unknown event {event!r}; valid events: {', '.join(self._valid)}")
+
+
+def _report(event: str, listener: Callable[..., Any]) -> None:
+    # Imported here: logging is a noticeable share of the frame's start, and rarely needed.
+    import logging
+
+    logging.getLogger("widget.bus").exception("listener %r for event %r raised", listener, event)

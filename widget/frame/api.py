@@ -1,11 +1,17 @@
-"""The public chat API, as the frame calls it (same origin as the frame: no CORS, no cookies)."""
+"""The public chat API, as the frame calls it (same origin as the frame: no CORS, no cookies).
+
+Pure Python: the HTTP request itself is a `Transport`, the browser's `fetch` in the frame
+(`widget.frame.transport`), anything async in tests.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pyodide.http import pyfetch  # type: ignore[import-not-found]
+# (method, url, headers, body) -> (status, response text); raises when nothing came back.
+Transport = Callable[[str, str, dict[str, str], str | None], Awaitable[tuple[int, str]]]
 
 
 class ServerUnreachable(Exception):
@@ -21,7 +27,8 @@ class ApiError(Exception):
 
 
 class ChatApi:
-    def __init__(self, base: str = "./v1") -> None:
+    def __init__(self, transport: Transport, base: str = "./v1") -> None:
+        self.transport = transport
         self.base = base
 
     async def create_conversation(self, agent_id: str) -> dict[str, Any]:
@@ -49,23 +56,22 @@ class ChatApi:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        options: dict[str, Any] = {"method": method, "headers": headers}
+        payload = None
         if body is not None:
             headers["Content-Type"] = "application/json"
-            options["body"] = json.dumps(body)
+            payload = json.dumps(body)
         try:
-            response = await pyfetch(self.base + path, **options)
-            text = await response.text()
+            status, text = await self.transport(method, self.base + path, headers, payload)
         except Exception as exc:  # fetch rejects with a TypeError on any network failure
             raise ServerUnreachable(str(exc)) from exc
-        if response.status >= 500 or response.status == 429:
-            raise ServerUnreachable(f"server answered {response.status}")
+        if status >= 500 or status == 429:
+            raise ServerUnreachable(f"server answered {status}")
         try:
             data = json.loads(text) if text else {}
         except ValueError as exc:
-            raise ServerUnreachable(f"unreadable answer ({response.status})") from exc
-        if not response.ok:
+            raise ServerUnreachable(f"unreadable answer ({status})") from exc
+        if not 200 <= status < 300:
             error = data.get("error", {}) if isinstance(data, dict) else {}
             message = error.get("message") if isinstance(error, dict) else None
-            raise ApiError(response.status, message or f"request failed ({response.status})")
+            raise ApiError(status, message or f"request failed ({status})")
         return data if isinstance(data, dict) else {}

@@ -15,6 +15,7 @@ from widget.frame.api import ChatApi
 from widget.frame.bridge import Bridge
 from widget.frame.chat import Chat
 from widget.frame.store import ConversationStore
+from widget.frame.transport import browser_fetch
 from widget.frame.view import Transcript
 
 DEFAULT_WELCOME = "Hi! How can we help you today?"
@@ -50,7 +51,7 @@ class WidgetApp:
         agent = self.bridge.agent_config
         self.chat = Chat(
             self.bus,
-            ChatApi(),
+            ChatApi(browser_fetch),
             ConversationStore(self.bridge.agent_id, self.bridge.storage_available),
             Transcript(element("transcript")),
             self.bridge.agent_id,

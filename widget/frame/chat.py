@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -155,7 +155,8 @@ class Chat:
     def submit(self, text: str) -> bool:
         if not text.strip() or not self.history_loaded:
             return False
-        out = Outgoing(uuid.uuid4().hex, text)
+        # Not uuid: its import costs ~50 ms of the frame's start.
+        out = Outgoing(os.urandom(16).hex(), text)
         out.bubble = self.transcript.message("user", text, pending=True)
         self.queue.append(out)
         self._save()
