@@ -316,8 +316,9 @@ def test_an_agent_is_embedded_only_where_its_allowed_origins_say(
     expect(chat_frame(page).get_by_role("dialog", name="Shop help")).to_be_visible()
 
     page.goto(host_site.page(host_site.snippet(agent_id=elsewhere)))
-    with page.expect_console_message(lambda m: "frame-ancestors" in m.text):
-        page.evaluate("widget.load()")
+    # `load()` returns `widget.ready`, which never settles here: evaluate must not await it.
+    with page.expect_console_message(lambda m: "frame-ancestors" in m.text, timeout=20_000):
+        page.evaluate("void widget.load()")
     expect(launcher(page)).to_be_visible()
     ready = "Promise.race([widget.ready.then(() => 'ready'), new Promise(r => setTimeout(r, 50))])"
     assert page.evaluate(ready) is None
