@@ -274,13 +274,13 @@ def test_the_widget_starts_and_chats_in_a_frame_denied_storage(
         "{name:n,data:d})));</script>"
     )
     page.goto(host_site.page(host_site.snippet() + recorder))
+    wait_ready_(page)
     assert (
         page.frames[1].evaluate(
             "() => { try { localStorage.length; return true } catch (e) { return false } }"
         )
         is False
     )
-    wait_ready_(page)
     frame = open_chat(page)
     send(frame, "What does this product do?")
     wait_for(page, "message_received")

@@ -288,9 +288,10 @@ def test_ready_waits_for_intent_and_load_returns_it(page: Page, host_site: HostS
 
 
 def test_the_frame_document_is_small_on_the_wire(host_site: HostSite) -> None:
-    # The panel before Python is the frame's document: served per agent, compressed.
+    # The panel before Python is the frame's document: served per agent, compressed. It comes
+    # only on intent; 8 KiB is a few milliseconds even on a slow link.
     response = httpx.get(
         f"{host_site.widget.url}/frame.html?agent=ag_demo", headers={"Accept-Encoding": "br"}
     )
     assert response.status_code == 200
-    assert int(response.headers["content-length"]) < 4096
+    assert int(response.headers["content-length"]) < 8192
