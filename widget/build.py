@@ -58,8 +58,9 @@ PYODIDE_FILES = (
     "pyodide.asm.wasm",
     "pyodide-lock.json",
 )
-# The browser needs the event core and the frame UI; never the server or the agent.
-BROWSER_MODULES = ("__init__.py", "bus.py", "events.py", "linkify.py", "frame")
+# The browser needs the event core, the wire contracts and the frame UI; never the server or the
+# agent.
+BROWSER_MODULES = ("__init__.py", "bus.py", "events.py", "linkify.py", "contracts", "frame")
 # Inlined into frame.html (and hashed into the app folder's name with the browser modules).
 APP_STATIC = ("frame.css", "frame-boot.js")
 # The browser's ABI, from the Pyodide release we vendor (see requirements-browser.txt).
