@@ -30,10 +30,6 @@ class ConversationStore:
         self.storage = storage
         self._memory: dict[str, str] = {}
 
-    @property
-    def persistent(self) -> bool:
-        return self.storage is not None
-
     def load(self) -> SavedConversation | None:
         raw = self._get()
         if not raw:
