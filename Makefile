@@ -14,7 +14,7 @@ help:
 	@echo "make test   install what is missing, build, run lint, types and every test"
 	@echo "make bench  measure boot, bytes, host impact and throughput side by side"
 	@echo "make fuzz   schemathesis over the API's OpenAPI document, long, with a fresh seed"
-	@echo "make gen    regenerate site/widget.d.ts and the event lists from widget/events.py"
+	@echo "make gen    regenerate widget.d.ts, the event lists and the message types (widget/events.py, widget/contracts)"
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

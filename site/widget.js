@@ -2,7 +2,10 @@
 // the frame's events to widget.on() listeners. Plain ES2020, no build step, no dependencies.
 (() => {
   "use strict";
+  // Both lists are generated (`make gen`): event names from widget/events.py, the frame↔shim
+  // message types from widget/contracts/protocol.py.
   const EVENTS = Object.freeze(/*<events>*/["widget_opened","widget_closed","conversation_started","message_sent","message_received","lead_captured"]/*</events>*/);
+  const MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash"}/*</messages>*/);
 
   // The snippet's stub (or an earlier copy of this script) marks window.widget with __q.
   const stub = window.widget && window.widget.__q ? window.widget : null;
@@ -114,7 +117,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     else if (hadFocus) button.focus();
   };
   const command = (name) => {
-    const msg = { type: "command", name, seq: ++seq };
+    const msg = { type: MSG.command, name, seq: ++seq };
     if (port) port.postMessage(msg);
     else pending.push(msg);
   };
@@ -136,22 +139,22 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
 
   const onFrameMessage = ({ data: msg }) => {
     if (!msg || typeof msg != "object") return;
-    if (msg.type == "ready") W.__r();
-    else if (msg.type == "event" && EVENTS.includes(msg.name)) emit(msg.name, msg.data);
-    else if (msg.type == "state" && msg.ack === seq && typeof msg.open == "boolean" && msg.open !== shown) show(msg.open);
+    if (msg.type == MSG.ready) W.__r();
+    else if (msg.type == MSG.event && EVENTS.includes(msg.name)) emit(msg.name, msg.data);
+    else if (msg.type == MSG.state && msg.ack === seq && typeof msg.open == "boolean" && msg.open !== shown) show(msg.open);
     // Before Python runs, the frame's close button and Escape ask us to close (and tell it so).
-    else if (msg.type == "request" && msg.name == "close") close();
-    else if (msg.type == "stash") stash = msg.stash;
+    else if (msg.type == MSG.request && msg.name == "close") close();
+    else if (msg.type == MSG.stash) stash = msg.stash;
   };
   addEventListener("message", (e) => {
-    if (!frame || e.source !== frame.contentWindow || e.origin !== frameOrigin || !e.data || e.data.type !== "widget:hello") return;
+    if (!frame || e.source !== frame.contentWindow || e.origin !== frameOrigin || !e.data || e.data.type !== MSG.hello) return;
     // A hello after the first one means the frame reloaded: give it a new channel and our state.
     const reconnect = !!port;
     if (port) port.close();
     const channel = new MessageChannel();
     port = channel.port1;
     port.onmessage = onFrameMessage;
-    frame.contentWindow.postMessage({ type: "widget:connect", nonce, stash }, frameOrigin, [channel.port2]);
+    frame.contentWindow.postMessage({ type: MSG.connect, nonce, stash }, frameOrigin, [channel.port2]);
     if (reconnect) command(shown ? "open" : "close");
     else pending.splice(0).forEach((msg) => port.postMessage(msg));
   });

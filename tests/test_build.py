@@ -36,6 +36,8 @@ def test_browser_wheels_are_precompiled_and_ship_no_server_code(build: Path) -> 
     names = zipfile.ZipFile(app_wheel).namelist()
     assert "widget/events.pyc" in names
     assert "widget/frame/app.pyc" in names
+    assert "widget/contracts/protocol.pyc" in names and "widget/contracts/chat.pyc" in names
+    assert not [n for n in names if "frame/page/" in n]  # inlined into frame.html instead
     assert not [n for n in names if n.startswith(("widget/server", "widget/agent"))]
     (pydantic_wheel,) = build.glob("bundle/wheels-*/pydantic-2.14.3-*.whl")
     assert any(n.endswith(".pyc") for n in zipfile.ZipFile(pydantic_wheel).namelist())

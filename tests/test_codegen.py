@@ -5,28 +5,38 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from widget.codegen import (
+    CLIENT_EVENTS_MODULE_PATH,
     DECLARATIONS_PATH,
     EVENT_LIST_PATHS,
+    MESSAGE_TYPE_PATHS,
     CodegenError,
+    client_events_module,
     generated_files,
     main,
+    message_types_json,
     stale,
     typescript_declarations,
     write,
 )
+from widget.contracts.client_events import CLIENT_EVENT_NAMES, ClientEventName
+from widget.contracts.protocol import MESSAGES, message_type
 from widget.events import CLIENT_EVENT_DESCRIPTIONS, CLIENT_EVENTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WIDGET_JS, SNIPPET_HTML = EVENT_LIST_PATHS
+_, FRAME_BOOT_JS = MESSAGE_TYPE_PATHS
+GENERATED = (DECLARATIONS_PATH, CLIENT_EVENTS_MODULE_PATH, WIDGET_JS, SNIPPET_HTML, FRAME_BOOT_JS)
 
 # Stand-ins for the real files: CRLF line endings and text around the region must survive as is.
 JS_BEFORE = (
     "(function () {\r\n"
     '  const EVENTS = /*<events>*/["widget_opened", "old_event"]/*</events>*/;\r\n'
+    '  const MSG = /*<messages>*/{"ready": "old"}/*</messages>*/;\r\n'
     "  window.widget = window.widget || {};\r\n"
     "})();\r\n"
 )
@@ -35,6 +45,7 @@ HTML_BEFORE = (
     "(window);\n</script>\n"
     '<script async src="{{WIDGET_URL}}" data-agent-id="{{AGENT_ID}}"></script>\n'
 )
+BOOT_BEFORE = "(function () {\n  var MSG = /*<messages>*/{}/*</messages>*/;\n})();\n"
 NAMES = json.dumps(list(CLIENT_EVENTS), separators=(",", ":"))
 
 
@@ -43,16 +54,20 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / "site").mkdir()
     (tmp_path / WIDGET_JS).write_bytes(JS_BEFORE.encode())
     (tmp_path / SNIPPET_HTML).write_bytes(HTML_BEFORE.encode())
+    (tmp_path / FRAME_BOOT_JS).parent.mkdir(parents=True)
+    (tmp_path / FRAME_BOOT_JS).write_bytes(BOOT_BEFORE.encode())
     return tmp_path
 
 
 def test_write_replaces_only_the_marked_regions_and_creates_the_declarations(repo: Path) -> None:
-    assert sorted(stale(repo)) == sorted(repo / p for p in (DECLARATIONS_PATH, *EVENT_LIST_PATHS))
+    assert sorted(stale(repo)) == sorted(repo / p for p in GENERATED)
     changed = write(repo)
-    assert sorted(changed) == sorted(repo / p for p in (DECLARATIONS_PATH, *EVENT_LIST_PATHS))
+    assert sorted(changed) == sorted(repo / p for p in GENERATED)
     assert (repo / WIDGET_JS).read_bytes().decode() == JS_BEFORE.replace(
         '["widget_opened", "old_event"]', NAMES
-    )
+    ).replace('{"ready": "old"}', message_types_json())
+    assert (repo / FRAME_BOOT_JS).read_text() == BOOT_BEFORE.replace("{}", message_types_json())
+    assert (repo / CLIENT_EVENTS_MODULE_PATH).read_text() == client_events_module()
     assert (repo / SNIPPET_HTML).read_bytes().decode() == HTML_BEFORE.replace("[]", NAMES, 1)
     assert (repo / DECLARATIONS_PATH).read_text(encoding="utf-8") == typescript_declarations()
     assert stale(repo) == []
@@ -64,6 +79,17 @@ def test_event_list_is_the_registry_in_order(repo: Path) -> None:
     region = re.search(r"/\*<events>\*/(.*?)/\*</events>\*/", (repo / WIDGET_JS).read_text())
     assert region is not None
     assert json.loads(region.group(1)) == list(CLIENT_EVENTS)
+
+
+def test_message_types_are_the_protocols_and_event_names_the_registrys(repo: Path) -> None:
+    write(repo)
+    boot = (repo / FRAME_BOOT_JS).read_text()
+    region = re.search(r"/\*<messages>\*/(.*?)/\*</messages>\*/", boot)
+    assert region is not None
+    assert json.loads(region.group(1)) == {k: message_type(m) for k, m in MESSAGES.items()}
+    assert json.loads(region.group(1))["hello"] == "widget:hello"
+    assert tuple(CLIENT_EVENTS) == CLIENT_EVENT_NAMES
+    assert get_args(ClientEventName) == CLIENT_EVENT_NAMES
 
 
 def test_stale_lists_only_files_that_differ(repo: Path) -> None:

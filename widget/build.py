@@ -41,6 +41,9 @@ from widget import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site"
+# The frame's page (HTML, CSS, boot script) lives beside its Python; the build writes it to
+# build/frame.html, the URL the server serves.
+FRAME_PAGE = ROOT / "widget" / "frame" / "page"
 NODE_MODULES = ROOT / "node_modules"
 WHEEL_CACHE = ROOT / ".cache" / "wheels"
 PYC_CACHE = ROOT / ".cache" / "pyc"
@@ -55,8 +58,9 @@ PYODIDE_FILES = (
     "pyodide.asm.wasm",
     "pyodide-lock.json",
 )
-# The browser needs the event core and the frame UI; never the server or the agent.
-BROWSER_MODULES = ("__init__.py", "bus.py", "events.py", "linkify.py", "frame")
+# The browser needs the event core, the wire contracts and the frame UI; never the server or the
+# agent.
+BROWSER_MODULES = ("__init__.py", "bus.py", "events.py", "linkify.py", "contracts", "frame")
 # Inlined into frame.html (and hashed into the app folder's name with the browser modules).
 APP_STATIC = ("frame.css", "frame-boot.js")
 # The browser's ABI, from the Pyodide release we vendor (see requirements-browser.txt).
@@ -193,7 +197,7 @@ def app_hash() -> str:
     for arc, f in _app_sources():
         digest.update(arc.encode() + b"\0" + f.read_bytes() + b"\0")
     for name in APP_STATIC:
-        digest.update(name.encode() + b"\0" + (SITE / name).read_bytes() + b"\0")
+        digest.update(name.encode() + b"\0" + (FRAME_PAGE / name).read_bytes() + b"\0")
     return digest.hexdigest()[:12]
 
 
@@ -453,10 +457,10 @@ def build(out: Path) -> Path:
 
     wheel_urls = [f"{wheels_dir}/{w.name}" for w in wheels] + [f"{app_dir}/{app_wheel.name}"]
     config = frame_config(pyodide_dir, wheel_urls)
-    frame = (SITE / "frame.html").read_text()
+    frame = (FRAME_PAGE / "frame.html").read_text()
     replacements = {
-        "{{FRAME_CSS}}": (SITE / "frame.css").read_text().strip(),
-        "{{FRAME_BOOT}}": (SITE / "frame-boot.js").read_text().strip(),
+        "{{FRAME_CSS}}": (FRAME_PAGE / "frame.css").read_text().strip(),
+        "{{FRAME_BOOT}}": (FRAME_PAGE / "frame-boot.js").read_text().strip(),
         "{{APP}}": f"./{app_dir}",
         "{{PYSCRIPT}}": f"./{pyscript_dir}",
         "{{PYODIDE}}": f"./{pyodide_dir}",

@@ -1,8 +1,12 @@
-"""Generates the host-page artefacts that repeat what `widget.events` defines.
+"""Generates the artefacts that repeat what `widget.events` and `widget.contracts` define.
 
 - `site/widget.d.ts`: TypeScript declarations of `window.widget` and each client event's payload.
-- The list of valid event names inside `site/widget.js` and `site/snippet.html`: each holds exactly
-  one region `/*<events>*/[...]/*</events>*/`, and only the text between the markers is rewritten.
+- `widget/contracts/client_events.py`: the client event names, cheap to import (the frame's bus
+  checks names with them before pydantic loads).
+- Regions inside the scripts, each `/*<name>*/.../*</name>*/` exactly once per file, where only the
+  text between the markers is rewritten: the valid event names (`events`) in `site/widget.js` and
+  `site/snippet.html`; the frame↔shim message types (`messages`, from
+  `widget.contracts.protocol`) in `site/widget.js` and the frame's `frame-boot.js`.
 
 `write(root)` brings the files up to date and `stale(root)` lists those that are not (`make gen`).
 """
@@ -20,27 +24,35 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from widget.contracts.protocol import MESSAGES, message_type
 from widget.events import CLIENT_EVENT_DESCRIPTIONS, CLIENT_EVENTS
 
 __all__ = [
+    "CLIENT_EVENTS_MODULE_PATH",
     "DECLARATIONS_PATH",
     "EVENTS_END",
     "EVENTS_START",
     "EVENT_LIST_PATHS",
+    "MESSAGE_TYPE_PATHS",
     "REPO_ROOT",
     "CodegenError",
+    "client_events_module",
     "event_names_json",
     "generated_files",
     "main",
+    "message_types_json",
     "stale",
     "typescript_declarations",
     "with_event_names",
+    "with_region",
     "write",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DECLARATIONS_PATH = Path("site/widget.d.ts")
+CLIENT_EVENTS_MODULE_PATH = Path("widget/contracts/client_events.py")
 EVENT_LIST_PATHS = (Path("site/widget.js"), Path("site/snippet.html"))
+MESSAGE_TYPE_PATHS = (Path("site/widget.js"), Path("widget/frame/page/frame-boot.js"))
 EVENTS_START = "/*<events>*/"
 EVENTS_END = "/*</events>*/"
 
@@ -54,19 +66,49 @@ def event_names_json() -> str:
     return json.dumps(list(CLIENT_EVENTS), separators=(",", ":"))
 
 
+def message_types_json() -> str:
+    """The frame↔shim message types as a compact JSON object: script name -> `type` value."""
+    types = {name: message_type(message) for name, message in MESSAGES.items()}
+    return json.dumps(types, separators=(",", ":"))
+
+
 def with_event_names(text: str, path: Path) -> str:
     """`text` with the region between the event markers replaced; `path` only names errors."""
-    starts, ends = text.count(EVENTS_START), text.count(EVENTS_END)
+    return with_region(text, path, "events", event_names_json())
+
+
+def with_region(text: str, path: Path, region: str, value: str) -> str:
+    """`text` with `/*<region>*/.../*</region>*/` holding `value`; `path` only names errors."""
+    start, end_marker = f"/*<{region}>*/", f"/*</{region}>*/"
+    starts, ends = text.count(start), text.count(end_marker)
     if starts != 1 or ends != 1:
         raise CodegenError(
-            f"{path}: needs exactly one {EVENTS_START}...{EVENTS_END} region, "
+            f"{path}: needs exactly one {start}...{end_marker} region, "
             f"found {starts} start and {ends} end markers"
         )
-    begin = text.index(EVENTS_START) + len(EVENTS_START)
-    end = text.index(EVENTS_END)
+    begin = text.index(start) + len(start)
+    end = text.index(end_marker)
     if end < begin:
-        raise CodegenError(f"{path}: {EVENTS_END} comes before {EVENTS_START}")
-    return text[:begin] + event_names_json() + text[end:]
+        raise CodegenError(f"{path}: {end_marker} comes before {start}")
+    return text[:begin] + value + text[end:]
+
+
+def client_events_module() -> str:
+    """The content of `widget/contracts/client_events.py`."""
+    names = "".join(f'    "{name}",\n' for name in CLIENT_EVENTS)
+    return f'''\
+"""The client event names, in the specification's order; cheap to import (no pydantic).
+
+Generated from widget/events.py by `make gen`: do not edit by hand.
+"""
+
+from typing import Final, Literal
+
+ClientEventName = Literal[
+{names}]
+CLIENT_EVENT_NAMES: Final[tuple[ClientEventName, ...]] = (
+{names})
+'''
 
 
 def typescript_declarations() -> str:
@@ -134,10 +176,16 @@ declare global {{
 
 def generated_files(root: Path) -> dict[Path, str]:
     """The up-to-date content of every generated file under the repository `root`."""
-    files = {root / DECLARATIONS_PATH: typescript_declarations()}
-    for relative in EVENT_LIST_PATHS:
+    files = {
+        root / DECLARATIONS_PATH: typescript_declarations(),
+        root / CLIENT_EVENTS_MODULE_PATH: client_events_module(),
+    }
+    regions = [(p, "events", event_names_json()) for p in EVENT_LIST_PATHS]
+    regions += [(p, "messages", message_types_json()) for p in MESSAGE_TYPE_PATHS]
+    for relative, region, value in regions:
         path = root / relative
-        files[path] = with_event_names(_read(path), path)
+        text = files[path] if path in files else _read(path)
+        files[path] = with_region(text, path, region, value)
     return files
 
 
@@ -233,7 +281,7 @@ def _read(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError as error:
-        raise CodegenError(f"{path}: missing; codegen writes its event list into it") from error
+        raise CodegenError(f"{path}: missing; codegen writes a generated region into it") from error
     except UnicodeDecodeError as error:
         raise CodegenError(f"{path}: not UTF-8 text") from error
 

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -131,8 +132,6 @@ def start_widget_server(tmp: Path, port: int | None = None, **env: str) -> Widge
 
 
 def wait_until_up(server: WidgetServer, timeout: float = 30) -> None:
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -285,6 +284,18 @@ def holding(context: BrowserContext, pattern: str) -> Iterator[list[Route]]:
                 route.continue_()
 
 
-def wait_held(page: Page, held: list[Route]) -> None:
+def wait_held(page: Page, held: list[Route], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
     while not held:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no request was held within {timeout} s")
         page.wait_for_timeout(50)
+
+
+def within(promise: str, ms: int = 10_000) -> str:
+    """JS for `promise`, rejected after `ms` if it has not settled: `page.evaluate` of a promise
+    that never settles would wait for ever."""
+    return (
+        f"Promise.race([({promise}), new Promise((_, fail) => setTimeout("
+        f"() => fail(new Error('no answer within {ms} ms')), {ms}))])"
+    )

@@ -31,6 +31,7 @@ from tests.browser.conftest import (
     WidgetServer,
     start_widget_server,
     stop_widget_server,
+    within,
 )
 
 NAV = ("Install", "Agent", "Knowledge", "Leads", "Conversations", "Webhooks")
@@ -326,7 +327,7 @@ def test_webhook_endpoint_from_secret_to_test_event_redelivery_and_rotation(
     assert secret.startswith("whsec_")
     page.get_by_role("button", name="Copy secret").click()
     expect(page.get_by_text("Copied.")).to_be_visible()
-    assert page.evaluate("navigator.clipboard.readText()") == secret
+    assert page.evaluate(within("navigator.clipboard.readText()")) == secret
     page.get_by_role("button", name="Done").click()
     expect(secret_box).to_have_count(0)
     assert secret not in page.locator("body").inner_text()  # shown once, masked from now on
@@ -511,7 +512,7 @@ def test_forms_work_with_the_keyboard_alone(
     tab_to(page, page.get_by_role("button", name="Copy secret"))
     page.keyboard.press("Enter")
     expect(page.get_by_text("Copied.")).to_be_visible()
-    assert page.evaluate("navigator.clipboard.readText()") == secret_box.input_value()
+    assert page.evaluate(within("navigator.clipboard.readText()")) == secret_box.input_value()
     subscribed = page.get_by_role("region", name="Endpoint").get_by_role("definition").nth(2)
     expect(subscribed).to_have_text("conversation.started")
 
@@ -534,7 +535,7 @@ def test_install_page_gives_the_snippet_and_a_live_preview(
     expect(snippet).not_to_contain_text("{{")
     page.get_by_role("button", name="Copy snippet").click()
     expect(page.get_by_role("status")).to_have_text("Snippet copied to the clipboard.")
-    copied: str = page.evaluate("navigator.clipboard.readText()")
+    copied: str = page.evaluate(within("navigator.clipboard.readText()"))
     assert copied == snippet.inner_text().strip()
 
     page.get_by_title("Widget preview").scroll_into_view_if_needed()

@@ -10,7 +10,14 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, FrameLocator, Page, Route, expect
 
-from tests.browser.conftest import HostSite, holding, seen_names, wait_held, wait_ready_
+from tests.browser.conftest import (
+    HostSite,
+    holding,
+    seen_names,
+    wait_held,
+    wait_ready_,
+    within,
+)
 
 RECORDER = (
     "<script>window.seen=[];widget.events.forEach(function(n){"
@@ -40,10 +47,12 @@ def widget_requests(urls: list[str], host_site: HostSite) -> list[str]:
 def settle(page: Page) -> None:
     """Wait for the page's load event, then two idle periods and a frame: the shim has done all
     it would do without intent."""
-    page.wait_for_function("document.readyState === 'complete'")
+    page.wait_for_function("document.readyState === 'complete'", timeout=30_000)
     page.evaluate(
-        "() => new Promise(r => requestIdleCallback(() => requestIdleCallback(() =>"
-        " requestAnimationFrame(() => r()))))"
+        within(
+            "new Promise(r => requestIdleCallback(() => requestIdleCallback(() =>"
+            " requestAnimationFrame(() => r()))))"
+        )
     )
 
 

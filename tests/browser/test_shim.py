@@ -179,7 +179,7 @@ def test_throwing_listener_is_reported_and_others_still_run(
     )
     page.evaluate("widget.open()")
     wait_events(page, 1)
-    page.wait_for_function("window.after === 1")
+    page.wait_for_function("window.after === 1", timeout=10_000)
     page.evaluate("widget.close(); widget.open()")
     wait_events(page, 3)
     assert page.evaluate("after") == 2
@@ -220,7 +220,7 @@ def test_snippet_twice_gives_one_widget_and_single_events(page: Page, host_site:
     assert page.locator("iframe[title='Chat']").count() == 1
     assert launcher(page).count() == 1
     page.evaluate("widget.open()")
-    page.wait_for_function("window.seen.length >= 1")
+    page.wait_for_function("window.seen.length >= 1", timeout=10_000)
     page.evaluate("new Promise(r => setTimeout(r, 300))")
     assert page.evaluate("window.seen.length") == 1
 
@@ -293,7 +293,7 @@ def test_frame_ignores_messages_from_the_host_page(page: Page, host_site: HostSi
 
 def test_ready_resolves_once_python_is_live(page: Page, host_site: HostSite) -> None:
     page.goto(host_site.page(host_site.snippet()))
-    page.evaluate("widget.load().then(() => { window.readyAt = performance.now() })")
+    page.evaluate("void widget.load().then(() => { window.readyAt = performance.now() })")
     page.wait_for_function("window.readyAt > 0", timeout=BOOT_TIMEOUT_MS)
     frame = page.frame_locator("iframe[title='Chat']")
     expect(frame.get_by_role("textbox", name="Message")).to_be_enabled()

@@ -1,14 +1,25 @@
 """The public chat API, as the frame calls it (same origin as the frame: no CORS, no cookies).
 
 Pure Python: the HTTP request itself is a `Transport`, the browser's `fetch` in the frame
-(`widget.frame.transport`), anything async in tests.
+(`widget.frame.browser`), anything async in tests. Bodies are built and read through the wire
+shapes of `widget.contracts.chat`, which a test holds to the server's models.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
+
+from widget.contracts.chat import (
+    Ended,
+    ErrorBody,
+    SendMessageRequest,
+    SendMessageResponse,
+    StartConversationRequest,
+    StartConversationResponse,
+    Transcript,
+)
 
 # (method, url, headers, body) -> (status, response text); raises when nothing came back.
 Transport = Callable[[str, str, dict[str, str], str | None], Awaitable[tuple[int, str]]]
@@ -31,27 +42,28 @@ class ChatApi:
         self.transport = transport
         self.base = base
 
-    async def create_conversation(self, agent_id: str) -> dict[str, Any]:
-        return await self._call("POST", "/conversations", body={"agentId": agent_id})
+    async def create_conversation(self, agent_id: str) -> StartConversationResponse:
+        body = StartConversationRequest(agentId=agent_id)
+        data = await self._call("POST", "/conversations", body=body)
+        return cast(StartConversationResponse, data)
 
     async def send_message(
         self, conversation_id: str, token: str, content: str, client_message_id: str
-    ) -> dict[str, Any]:
-        return await self._call(
-            "POST",
-            f"/conversations/{conversation_id}/messages",
-            token=token,
-            body={"content": content, "clientMessageId": client_message_id},
-        )
+    ) -> SendMessageResponse:
+        body = SendMessageRequest(content=content, clientMessageId=client_message_id)
+        path = f"/conversations/{conversation_id}/messages"
+        return cast(SendMessageResponse, await self._call("POST", path, token=token, body=body))
 
-    async def history(self, conversation_id: str, token: str) -> dict[str, Any]:
-        return await self._call("GET", f"/conversations/{conversation_id}/messages", token=token)
+    async def history(self, conversation_id: str, token: str) -> Transcript:
+        path = f"/conversations/{conversation_id}/messages"
+        return cast(Transcript, await self._call("GET", path, token=token))
 
-    async def end(self, conversation_id: str, token: str) -> dict[str, Any]:
-        return await self._call("POST", f"/conversations/{conversation_id}/end", token=token)
+    async def end(self, conversation_id: str, token: str) -> Ended:
+        path = f"/conversations/{conversation_id}/end"
+        return cast(Ended, await self._call("POST", path, token=token))
 
     async def _call(
-        self, method: str, path: str, *, token: str | None = None, body: Any = None
+        self, method: str, path: str, *, token: str | None = None, body: object = None
     ) -> dict[str, Any]:
         headers = {"Accept": "application/json"}
         if token:
@@ -71,7 +83,14 @@ class ChatApi:
         except ValueError as exc:
             raise ServerUnreachable(f"unreadable answer ({status})") from exc
         if not 200 <= status < 300:
-            error = data.get("error", {}) if isinstance(data, dict) else {}
-            message = error.get("message") if isinstance(error, dict) else None
-            raise ApiError(status, message or f"request failed ({status})")
+            raise ApiError(status, _error_message(data) or f"request failed ({status})")
         return data if isinstance(data, dict) else {}
+
+
+def _error_message(data: object) -> str | None:
+    """The sentence of an `ErrorBody`, when `data` is one."""
+    if not isinstance(data, dict):
+        return None
+    error = cast(ErrorBody, data).get("error")
+    message = error.get("message") if isinstance(error, dict) else None
+    return message if isinstance(message, str) else None

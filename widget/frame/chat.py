@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from widget.bus import EventBus
+from widget.contracts.chat import SendMessageResponse, Transcript
+from widget.contracts.client_events import ClientEventName
+from widget.contracts.protocol import Draft
 from widget.frame.api import ApiError, ChatApi, ServerUnreachable
-from widget.frame.store import ConversationStore
-from widget.frame.view import Transcript
+from widget.frame.interfaces import TranscriptView
+from widget.frame.store import ConversationStore, SavedConversation
 
 UNREACHABLE = "Can't reach the chat server. Your message is kept: retry when you're back online."
 # A refused token or a conversation the server no longer has: start a new one for the message.
@@ -36,10 +39,10 @@ class Outgoing:
 class Chat:
     def __init__(
         self,
-        bus: EventBus,
+        bus: EventBus[ClientEventName],
         api: ChatApi,
         store: ConversationStore,
-        transcript: Transcript,
+        transcript: TranscriptView,
         agent_id: str,
         welcome: str,
         on_change: Callable[[], None],
@@ -67,10 +70,10 @@ class Chat:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def restore(self, drafts: Sequence[tuple[str, str]] = ()) -> None:
+    def restore(self, drafts: Sequence[Draft] = ()) -> None:
         """Show the saved conversation, then send what is pending, `drafts` last.
 
-        `drafts` are (client id, text) the visitor sent before Python ran (see `Bridge`).
+        `drafts` are what the visitor sent before Python ran (frame-boot.js kept them).
         """
         saved = self.store.load()
         self.transcript.clear()
@@ -79,18 +82,16 @@ class Chat:
         if saved is None and not drafts:
             self.on_change()
             return
-        saved = saved or {"conversationId": None, "visitorToken": None}
-        self.conversation_id = saved["conversationId"]
-        self.token = saved["visitorToken"]
-        self.started = bool(saved.get("started"))
-        self.lead_emitted = bool(saved.get("leadCaptured"))
-        self.queue = [
-            Outgoing(p["clientId"], p["content"])
-            for p in saved.get("pending", [])
-            if isinstance(p, dict) and p.get("clientId") and p.get("content")
-        ]
+        if saved is not None:
+            self.conversation_id = saved["conversationId"]
+            self.token = saved["visitorToken"]
+            self.started = saved["started"]
+            self.lead_emitted = saved["leadCaptured"]
+            self.queue = [Outgoing(p["clientId"], p["content"]) for p in saved["pending"]]
         known = {out.client_id for out in self.queue}
-        self.queue += [Outgoing(cid, text) for cid, text in drafts if cid not in known]
+        self.queue += [
+            Outgoing(d["clientId"], d["content"]) for d in drafts if d["clientId"] not in known
+        ]
         if self.conversation_id is None:
             self._show_pending()
         else:
@@ -119,14 +120,15 @@ class Chat:
             return
         except ApiError:
             self._forget_conversation()
-            data = {"messages": []}
+            data = Transcript(conversationId=conversation_id, messages=[], ended=False)
         finally:
             self._restoring = False
         self.history_loaded = True
         self.transcript.clear_error()
-        for message in data.get("messages", []):
+        messages = data.get("messages", [])
+        for message in messages:
             self.transcript.message(message.get("role", "assistant"), message.get("content", ""))
-        if any(m.get("role") == "user" for m in data.get("messages", [])):
+        if any(m.get("role") == "user" for m in messages):
             self.started = True
         if data.get("ended"):
             self.transcript.notice(
@@ -212,7 +214,7 @@ class Chat:
         self._emit_sent(out, response)
         return True
 
-    async def _post(self, out: Outgoing) -> dict[str, Any]:
+    async def _post(self, out: Outgoing) -> SendMessageResponse:
         for attempt in range(2):
             if self.conversation_id is None or self.token is None:
                 created = await self.api.create_conversation(self.agent_id)
@@ -232,15 +234,15 @@ class Chat:
                 self._forget_conversation()
         raise AssertionError("unreachable")
 
-    def _emit_sent(self, out: Outgoing, response: dict[str, Any]) -> None:
+    def _emit_sent(self, out: Outgoing, response: SendMessageResponse) -> None:
         conversation_id = self.conversation_id or ""
         if not self.started:
             self.started = True
             self._save()
             self._emit("conversation_started", conversationId=conversation_id)
         self._emit("message_sent", message=out.content, conversationId=conversation_id)
-        reply = response.get("reply") or {}
-        content = str(reply.get("content", ""))
+        reply = response.get("reply")
+        content = str(reply.get("content", "")) if isinstance(reply, dict) else ""
         self.transcript.message("assistant", content, after=out.bubble)
         self._emit("message_received", message=content, conversationId=conversation_id)
         if response.get("leadCaptured") and not self.lead_emitted:
@@ -248,8 +250,8 @@ class Chat:
             self._save()
             self._emit("lead_captured", conversationId=conversation_id)
 
-    def _emit(self, name: str, **fields: Any) -> None:
-        # The event models load after the widget is ready (see `WidgetApp.start`).
+    def _emit(self, name: ClientEventName, **fields: Any) -> None:
+        # The event models load after the widget is ready (see `FrameController.start`).
         from widget.events import client_event_payload
 
         self.bus.emit(name, client_event_payload(name, **fields))
@@ -263,18 +265,18 @@ class Chat:
         self.lead_emitted = False
 
     def _save(self) -> None:
-        pending = [{"clientId": o.client_id, "content": o.content} for o in self.queue]
+        pending = [Draft(clientId=o.client_id, content=o.content) for o in self.queue]
         if self.conversation_id is None and not pending:
             self.store.clear()
             return
         self.store.save(
-            {
-                "conversationId": self.conversation_id,
-                "visitorToken": self.token,
-                "started": self.started,
-                "leadCaptured": self.lead_emitted,
-                "pending": pending,
-            }
+            SavedConversation(
+                conversationId=self.conversation_id,
+                visitorToken=self.token,
+                started=self.started,
+                leadCaptured=self.lead_emitted,
+                pending=pending,
+            )
         )
 
     def _spawn(self, coroutine: Any) -> None:

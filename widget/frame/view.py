@@ -1,10 +1,9 @@
-"""The transcript's DOM. Every server or visitor string becomes text nodes; links are built here."""
+"""The transcript's DOM (a `TranscriptView`). Every server or visitor string becomes text nodes;
+links are built here. DOM objects come in from `widget.frame.app`: nothing here imports `js`."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import js  # type: ignore[import-not-found]
 
 from widget.linkify import segments
 
@@ -12,7 +11,7 @@ from widget.linkify import segments
 class Transcript:
     def __init__(self, element: Any) -> None:
         self.element = element
-        self.document = js.document
+        self.document = element.ownerDocument
         self._typing: Any = None
         self._error: Any = None
 

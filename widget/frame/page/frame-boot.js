@@ -6,6 +6,8 @@
 // Python reaches all this as `window.widgetBridge`.
 (function () {
   "use strict";
+  // The frame↔shim message types, generated from widget/contracts/protocol.py (`make gen`).
+  var MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash"}/*</messages>*/);
   // The shim put a fresh random nonce in our URL; only its connect message carries it. It stays in
   // the URL so that a reloaded frame can be connected again.
   var nonce = location.hash.slice(1);
@@ -49,7 +51,7 @@
         else localStorage.setItem(DRAFTS_KEY, JSON.stringify(drafts));
       } catch (e) {}
     }
-    post({ type: "stash", stash: empty ? null : drafts });
+    post({ type: MSG.stash, stash: empty ? null : drafts });
   }
 
   function post(message) {
@@ -77,13 +79,13 @@
     if (handler) handler(message);
     else {
       backlog.push(message);
-      if (message.type === "command" && message.name === "open") focusComposer(30);
+      if (message.type === MSG.command && message.name === "open") focusComposer(30);
     }
   }
 
   window.addEventListener("message", function (event) {
     var data = event.data;
-    if (port || event.source !== window.parent || !data || data.type !== "widget:connect") return;
+    if (port || event.source !== window.parent || !data || data.type !== MSG.connect) return;
     if (!nonce || data.nonce !== nonce || !event.ports[0]) return;
     // Where the browser names the embedding origin, the connect must come from it.
     var ancestors = location.ancestorOrigins;
@@ -163,7 +165,7 @@
 
   // Until Python runs, closing is asked of the shim, which hides the frame and sends "close".
   function requestClose() {
-    if (!handler) post({ type: "request", name: "close" });
+    if (!handler) post({ type: MSG.request, name: "close" });
   }
 
   document.addEventListener("keydown", function (event) {
@@ -273,5 +275,5 @@
     },
   };
 
-  if (window.parent !== window) window.parent.postMessage({ type: "widget:hello" }, "*");
+  if (window.parent !== window) window.parent.postMessage({ type: MSG.hello }, "*");
 })();

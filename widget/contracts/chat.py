@@ -1,0 +1,88 @@
+"""The public chat API's bodies as the frame sends and reads them (camelCase, as on the wire).
+
+The server's pydantic models (widget/server, chat API) are the validating side; these TypedDicts
+are the frame's, cheap to import at its start. tests/contracts/test_chat_contract.py checks that
+both name exactly the same fields.
+"""
+
+# No `from __future__ import annotations`: TypedDict reads `NotRequired` only from real annotations.
+from typing import NotRequired, TypedDict
+
+
+class StartConversationRequest(TypedDict):
+    """`POST /v1/conversations`."""
+
+    agentId: str
+
+
+class StartConversationResponse(TypedDict):
+    """201 to `POST /v1/conversations`: the visitor token is handed out only here."""
+
+    conversationId: str
+    visitorToken: str
+
+
+class SendMessageRequest(TypedDict):
+    """`POST /v1/conversations/{conversationId}/messages`; a repeated `clientMessageId` gets the
+    reply the server already stored, so a retry never sends twice."""
+
+    content: str
+    clientMessageId: NotRequired[str]
+
+
+class Reply(TypedDict):
+    messageId: str
+    content: str
+    createdAt: str
+
+
+class LeadRef(TypedDict):
+    leadId: str
+
+
+class SendMessageResponse(TypedDict):
+    """200 to a sent message: the agent's reply, and the lead when this message captured one."""
+
+    reply: Reply
+    leadCaptured: LeadRef | None
+
+
+class TranscriptMessage(TypedDict):
+    messageId: str
+    role: str
+    content: str
+    createdAt: str
+
+
+class Transcript(TypedDict):
+    """200 to `GET /v1/conversations/{conversationId}/messages`."""
+
+    conversationId: str
+    messages: list[TranscriptMessage]
+    ended: bool
+
+
+class Ended(TypedDict):
+    """200 to `POST /v1/conversations/{conversationId}/end`."""
+
+    conversationId: str
+    endedAt: str
+
+
+class PublicAgent(TypedDict):
+    """The agent's public settings, which the server puts in the frame's page."""
+
+    agentId: str
+    name: str
+    welcomeMessage: str
+
+
+class ErrorDetail(TypedDict):
+    code: str
+    message: str
+
+
+class ErrorBody(TypedDict):
+    """Every error answer: a machine-readable `code` and a sentence that says what is wrong."""
+
+    error: ErrorDetail
