@@ -5,14 +5,17 @@ network between the frame's `ChatApi` and the real server app that can go down o
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from widget.contracts.protocol import FrameMessage
+
+T = TypeVar("T")
 
 
 class FakeShim:
@@ -196,3 +199,10 @@ async def until(condition: Callable[[], object], what: str, timeout: float = 10.
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.005)
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` on a thread of its own: Playwright's sync API, used by the browser tests in
+    the same session, leaves an event loop running on the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
+from tests.frame.fakes import run
 from widget.frame.api import ApiError, ChatApi, ServerUnreachable
 
 
@@ -27,10 +27,10 @@ class Recorder:
 def test_requests_carry_the_contracts_bodies_and_the_visitor_token() -> None:
     transport = Recorder(text='{"conversationId": "conv_1", "visitorToken": "vt_1"}')
     api = ChatApi(transport)
-    created = asyncio.run(api.create_conversation("ag_demo"))
+    created = run(api.create_conversation("ag_demo"))
     assert created == {"conversationId": "conv_1", "visitorToken": "vt_1"}
-    asyncio.run(api.send_message("conv_1", "vt_1", "Hi", "c1"))
-    asyncio.run(api.history("conv_1", "vt_1"))
+    run(api.send_message("conv_1", "vt_1", "Hi", "c1"))
+    run(api.history("conv_1", "vt_1"))
     (create, send, history) = transport.requests
     assert create[:2] == ("POST", "./v1/conversations")
     assert json.loads(create[3] or "") == {"agentId": "ag_demo"}
@@ -50,7 +50,7 @@ def test_requests_carry_the_contracts_bodies_and_the_visitor_token() -> None:
 )  # fmt: skip
 def test_answers_worth_retrying_are_server_unreachable(status: int, text: str) -> None:
     with pytest.raises(ServerUnreachable):
-        asyncio.run(ChatApi(Recorder(status, text)).history("conv_1", "vt_1"))
+        run(ChatApi(Recorder(status, text)).history("conv_1", "vt_1"))
 
 
 def test_a_transport_that_fails_is_server_unreachable() -> None:
@@ -58,13 +58,13 @@ def test_a_transport_that_fails_is_server_unreachable() -> None:
         raise TypeError("Failed to fetch")
 
     with pytest.raises(ServerUnreachable, match="Failed to fetch"):
-        asyncio.run(ChatApi(offline).end("conv_1", "vt_1"))
+        run(ChatApi(offline).end("conv_1", "vt_1"))
 
 
 def test_a_refusal_says_what_the_server_said() -> None:
     body = '{"error": {"code": "invalid_request", "message": "content: must not be blank"}}'
     with pytest.raises(ApiError, match="content: must not be blank") as refused:
-        asyncio.run(ChatApi(Recorder(422, body)).send_message("c", "t", " ", "id"))
+        run(ChatApi(Recorder(422, body)).send_message("c", "t", " ", "id"))
     assert refused.value.status == 422
     with pytest.raises(ApiError, match=r"request failed \(404\)"):
-        asyncio.run(ChatApi(Recorder(404, '"not an error body"')).history("c", "t"))
+        run(ChatApi(Recorder(404, '"not an error body"')).history("c", "t"))

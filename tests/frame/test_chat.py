@@ -4,13 +4,13 @@ Python ran, reloads, and a conversation the server no longer has."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 
 from tests.frame.fakes import FakeShim, MemoryStorage, Network, until
+from tests.frame.fakes import run as run_coroutine
 from tests.frame.harness import Frame, network_to, open_frame
 
 LEAD = "Great. I'm Jane Doe from Acme Inc, jane@acme.example, +1 415 555 0100"
@@ -22,7 +22,7 @@ def run(app: FastAPI, scenario: Callable[[Network], Awaitable[None]]) -> None:
         async with network_to(app) as network:
             await scenario(network)
 
-    asyncio.run(main())
+    run_coroutine(main())
 
 
 async def replies(frame: Frame, count: int) -> None:

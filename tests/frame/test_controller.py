@@ -3,12 +3,11 @@ CPython with fake browser parts (no server needed: nothing here sends a message)
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import pytest
 
-from tests.frame.fakes import FakePanel, FakeShim, MemoryStorage, until
+from tests.frame.fakes import FakePanel, FakeShim, MemoryStorage, run, until
 from tests.frame.harness import Frame, open_frame
 from widget.contracts.client_events import CLIENT_EVENT_NAMES
 
@@ -34,7 +33,7 @@ def test_commands_sent_before_python_ran_come_first_then_ready() -> None:
         assert shim.posted[1] == {"type": "state", "open": True, "ack": 1}
         assert f.panel.loaded
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_open_and_close_fire_only_on_a_real_change_and_every_state_acknowledges() -> None:
@@ -49,7 +48,7 @@ def test_open_and_close_fire_only_on_a_real_change_and_every_state_acknowledges(
         states = [(m["open"], m["ack"]) for m in f.shim.posted if m["type"] == "state"]
         assert states == [(True, 1), (True, 2), (False, 3), (False, 4), (True, 5)]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_close_button_and_escape_close_once_and_tell_the_shim() -> None:
@@ -63,7 +62,7 @@ def test_close_button_and_escape_close_once_and_tell_the_shim() -> None:
         assert f.shim.event_names() == ["widget_opened", "widget_closed"]
         assert f.shim.posted[-1] == {"type": "state", "open": False, "ack": 1}
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 @pytest.mark.parametrize(
@@ -84,7 +83,7 @@ def test_anything_but_a_well_formed_command_is_ignored(message: object) -> None:
         assert len(f.shim.posted) == posted
         assert not f.controller.is_open
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_the_bus_knows_the_event_names_so_a_typo_fails_at_once() -> None:
@@ -97,7 +96,7 @@ def test_the_bus_knows_the_event_names_so_a_typo_fails_at_once() -> None:
         for name in CLIENT_EVENT_NAMES:
             assert f.controller.bus.listener_count(name) == 1  # forwarded to the shim
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_opening_keeps_trying_to_focus_the_composer_until_the_frame_is_shown() -> None:
@@ -108,7 +107,7 @@ def test_opening_keeps_trying_to_focus_the_composer_until_the_frame_is_shown() -
         await until(lambda: not f.controller._tasks, "the focus task to end")
         assert panel.focus_attempts == 4  # three failed, the fourth worked, then no more
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_closing_stops_the_focus_attempts() -> None:
@@ -122,7 +121,7 @@ def test_closing_stops_the_focus_attempts() -> None:
         await until(lambda: not f.controller._tasks, "the focus task to end")
         assert panel.focus_attempts <= tried + 1  # at most the try that was under way
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_the_event_models_load_after_ready_in_a_task_of_their_own() -> None:
@@ -134,4 +133,4 @@ def test_the_event_models_load_after_ready_in_a_task_of_their_own() -> None:
         load()
         assert "widget.events" in sys.modules
 
-    asyncio.run(scenario())
+    run(scenario())
