@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from widget.server.app import create_app
-from widget.server.config import Settings
+from widget.server.core.config import Settings
 
 from .conftest import ADMIN_KEY, LoopbackServer
 

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from widget.agent.core import AgentReply
 from widget.agent.leads import LeadDetails
-from widget.server.chat_api import SendMessageIn, _record
-from widget.server.db import transaction
-from widget.server.models import Message, utcnow
+from widget.server.chat.schemas import SendMessageIn
+from widget.server.chat.service import record_reply
+from widget.server.chat.tables import Message
+from widget.server.core.db import transaction, utcnow
 
 Start = Callable[..., tuple[str, dict[str, str]]]
 Outbox = Callable[[], list[tuple[str, dict[str, Any]]]]
@@ -268,7 +269,9 @@ def test_events_are_not_written_when_the_transaction_rolls_back(
         pass
 
     with pytest.raises(Abort), transaction(app.state.sessions) as session:
-        _record(session, conversation_id, SendMessageIn(content="kim@example.org"), reply, utcnow())
+        record_reply(
+            session, conversation_id, SendMessageIn(content="kim@example.org"), reply, utcnow()
+        )
         session.flush()
         assert len(outbox()) == 0  # another connection does not see uncommitted rows
         raise Abort

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from widget.events import parse_webhook
-from widget.server.config import Settings
-from widget.server.models import Lead
+from widget.server.core.config import Settings
+from widget.server.leads.tables import Lead
 
 from .test_webhook_support import (
     Received,

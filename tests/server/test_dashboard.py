@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from widget.events import WEBHOOK_EVENT_DESCRIPTIONS, WEBHOOK_EVENTS
-from widget.server import dashboard
-from widget.server.dashboard import csv_cell
+from widget.server.leads import csv_export
+from widget.server.leads.csv_export import csv_cell
 
 SITE_DASHBOARD = Path(__file__).resolve().parents[2] / "site" / "dashboard"
 Start = Callable[..., tuple[str, dict[str, str]]]
@@ -200,7 +200,7 @@ def test_leads_csv_holds_what_the_search_finds(
 def test_leads_csv_has_every_lead_however_many_batches(
     client: httpx.Client, admin: dict[str, str], start: Start, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dashboard, "_CSV_BATCH", 2)
+    monkeypatch.setattr(csv_export, "_CSV_BATCH", 2)
     for n in range(5):
         lead(client, start, f"Please write to visitor{n}@example.com")
     response = client.get("/v1/leads.csv", headers=admin)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import httpx
 
 from widget.server.app import create_app
-from widget.server.config import Settings
+from widget.server.core.config import Settings
 
 from .conftest import LoopbackServer
 

@@ -20,14 +20,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from widget.events import LeadCapturedData, MessageSentData
-from widget.server.crm_store import CrmAction, CrmIntegration
-from widget.server.db import make_engine, make_sessionmaker, transaction
+from widget.server.agents.tables import Agent
+from widget.server.chat.tables import Conversation
+from widget.server.core.db import make_engine, make_sessionmaker, transaction
+from widget.server.core.ids import new_id
+from widget.server.crm.tables import CrmAction, CrmIntegration
 from widget.server.delivery import create_tables
-from widget.server.ids import new_id
-from widget.server.models import Agent, Conversation, Lead
-from widget.server.outbox import enqueue
-from widget.server.signing import new_secret
-from widget.server.webhook_store import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from widget.server.leads.tables import Lead
+from widget.server.webhooks.outbox import enqueue
+from widget.server.webhooks.signing import new_secret
+from widget.server.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 from .test_crm import HUBSPOT_TOKEN, CrmStandIn
 from .test_webhook_support import ADMIN, ADMIN_KEY, Reply, receiver, verify, wait_until

@@ -12,17 +12,17 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from widget.events import AgentUpdatedData
-from widget.server.config import parse_retry_delays
-from widget.server.db import make_engine, make_sessionmaker, transaction
+from widget.server.core.config import parse_retry_delays
+from widget.server.core.db import make_engine, make_sessionmaker, transaction
 from widget.server.delivery import create_tables
-from widget.server.outbox import OutboxEvent, enqueue
-from widget.server.retry_schedule import (
+from widget.server.webhooks.outbox import OutboxEvent, enqueue
+from widget.server.webhooks.retry_schedule import (
     MAX_RETRY_AFTER,
     delay_after_failure,
     first_delay,
     parse_retry_after,
 )
-from widget.server.signing import new_secret, signature_header, webhook_headers
+from widget.server.webhooks.signing import new_secret, signature_header, webhook_headers
 
 DEFAULT = parse_retry_delays("0,5,300,1800,7200,18000,36000,50400,72000,86400")
 

@@ -22,8 +22,8 @@ import pytest
 from fastapi import FastAPI
 
 from widget.server.app import create_app
-from widget.server.config import Settings
-from widget.server.delivery import DeliveryWorker
+from widget.server.core.config import Settings
+from widget.server.webhooks.worker import DeliveryWorker
 
 from .conftest import ADMIN_KEY, LoopbackServer
 

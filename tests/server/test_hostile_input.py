@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from widget.server.params import SQL_INT_MAX
-from widget.server.request_models import RequestModel
+from widget.server.core.api_models import RequestModel
+from widget.server.core.params import SQL_INT_MAX
 
 Start = Callable[..., tuple[str, dict[str, str]]]
 JSON = {"Content-Type": "application/json"}

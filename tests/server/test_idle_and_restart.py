@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from tests.server.conftest import LoopbackServer, wait_until
+from widget.server.agents.tables import Agent, KnowledgeChunk, Training
 from widget.server.app import create_app
-from widget.server.config import Settings
-from widget.server.idle import IdleSweeper
-from widget.server.models import Agent, KnowledgeChunk, Training, utcnow
+from widget.server.chat.idle import IdleSweeper
+from widget.server.core.config import Settings
+from widget.server.core.db import utcnow
 
 Outbox = Callable[[], list[tuple[str, dict[str, Any]]]]
 Start = Callable[..., tuple[str, dict[str, str]]]

@@ -6,10 +6,10 @@ import sqlite3
 
 from sqlalchemy import select
 
+from widget.server.agents.tables import Training
 from widget.server.app import create_app
-from widget.server.config import Settings
-from widget.server.db import Base, make_engine
-from widget.server.models import Training
+from widget.server.core.config import Settings
+from widget.server.core.db import Base, make_engine
 
 
 def test_columns_added_since_a_database_was_made_are_added_in_place(settings: Settings) -> None:

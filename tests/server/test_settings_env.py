@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from widget.server.config import DEFAULT_BUNDLE_DIR, Settings, SettingsError
+from widget.server.core.config import DEFAULT_BUNDLE_DIR, Settings, SettingsError
 
 
 def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

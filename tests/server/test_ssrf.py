@@ -12,18 +12,18 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from widget.server.config import Settings
-from widget.server.db import transaction
-from widget.server.outbox import enqueue
-from widget.server.ssrf import (
+from widget.server.core.config import Settings
+from widget.server.core.db import transaction
+from widget.server.webhooks.outbox import enqueue
+from widget.server.webhooks.router import sample_data
+from widget.server.webhooks.ssrf import (
     PinnedTransport,
     UnsafeDestinationError,
     UnsafeRequestError,
     check_destination,
     guarded_client,
 )
-from widget.server.webhook_store import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from widget.server.webhooks_api import sample_data
+from widget.server.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 from .test_webhook_support import Reply, receiver, running_app, wait_until, webhook_settings
 

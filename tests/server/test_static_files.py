@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from widget.server.static import resolve
+from widget.server.core.static import resolve
 
 APP_DIR = "bundle/app-0123456789ab"  # as laid out by conftest.make_bundle
 PYODIDE_DIR = "bundle/pyodide@314.0.7"

@@ -11,11 +11,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from widget.server.db import make_engine, make_sessionmaker, transaction
+from widget.server.agents.tables import Agent, KnowledgeChunk, Training
+from widget.server.agents.training_jobs import TrainingWorker
+from widget.server.core.db import make_engine, make_sessionmaker, transaction, utcnow
 from widget.server.delivery import create_tables
-from widget.server.models import Agent, KnowledgeChunk, Training, utcnow
-from widget.server.outbox import OutboxEvent
-from widget.server.training_jobs import TrainingWorker
+from widget.server.webhooks.outbox import OutboxEvent
 
 from .conftest import wait_until
 from .test_delivery_processes import Processes, processes, start_worker

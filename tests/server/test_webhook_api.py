@@ -16,11 +16,11 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from widget.events import WEBHOOK_EVENTS, parse_webhook
-from widget.server.config import Settings
-from widget.server.db import transaction
-from widget.server.outbox import enqueue
-from widget.server.webhook_store import WebhookEndpoint
-from widget.server.webhooks_api import sample_data
+from widget.server.core.config import Settings
+from widget.server.core.db import transaction
+from widget.server.webhooks.outbox import enqueue
+from widget.server.webhooks.router import sample_data
+from widget.server.webhooks.tables import WebhookEndpoint
 
 from .test_webhook_support import (
     Receiver,
@@ -286,7 +286,7 @@ def test_gone_disables_the_endpoint(app: FastAPI, api: httpx.Client, hook: Recei
 def _unfanned(app: FastAPI) -> bool:
     from sqlalchemy import select
 
-    from widget.server.outbox import OutboxEvent
+    from widget.server.webhooks.outbox import OutboxEvent
 
     with app.state.sessions() as session:
         return session.scalar(select(OutboxEvent.id).where(~OutboxEvent.fanned_out)) is not None

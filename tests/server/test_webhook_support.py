@@ -19,7 +19,7 @@ from standardwebhooks import Webhook
 
 from tests.server.conftest import wait_until
 from widget.server.app import create_app
-from widget.server.config import Settings
+from widget.server.core.config import Settings
 
 __all__ = ["wait_until"]  # re-exported: the delivery and SSRF tests take it from here
 
