@@ -12,10 +12,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from widget.events import sample_data
 from widget.server.core.config import Settings
 from widget.server.core.db import transaction
 from widget.server.webhooks.outbox import enqueue
-from widget.server.webhooks.router import sample_data
 from widget.server.webhooks.ssrf import (
     PinnedTransport,
     UnsafeDestinationError,

@@ -15,11 +15,10 @@ from sqlalchemy import update
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from widget.events import WEBHOOK_EVENTS, parse_webhook
+from widget.events import WEBHOOK_EVENTS, parse_webhook, sample_data
 from widget.server.core.config import Settings
 from widget.server.core.db import transaction
 from widget.server.webhooks.outbox import enqueue
-from widget.server.webhooks.router import sample_data
 from widget.server.webhooks.tables import WebhookEndpoint
 
 from .test_webhook_support import (

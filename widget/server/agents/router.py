@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 from sqlalchemy import select
 
-from widget.events import AgentUpdatedData, Timestamp
+from widget.events import AgentUpdatedData
 from widget.server.agents.tables import Agent
-from widget.server.core.api_models import NOT_BLANK, RequestModel, is_blank, not_null
+from widget.server.core.api_models import (
+    NOT_BLANK,
+    ApiModel,
+    RequestModel,
+    Timestamp,
+    is_blank,
+    not_null,
+)
 from widget.server.core.db import transaction, utcnow
 from widget.server.core.deps import SessionsDep, require_admin
 from widget.server.core.errors import ADMIN_ERRORS, ApiError
@@ -41,17 +47,13 @@ Origins = Annotated[
 ]
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-
 def _check_name(value: str) -> str:
     if is_blank(value):
         raise ValueError("must not be blank")
     return value.strip()
 
 
-class AgentOut(_CamelModel):
+class AgentOut(ApiModel):
     agent_id: str
     name: str
     prompt: str
@@ -61,7 +63,7 @@ class AgentOut(_CamelModel):
     updated_at: Timestamp
 
 
-class AgentList(_CamelModel):
+class AgentList(ApiModel):
     agents: list[AgentOut]
 
 

@@ -15,14 +15,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 from sqlalchemy import select
 
-from widget.events import Timestamp
 from widget.server.agents.tables import Agent, Training
 from widget.server.agents.training_wakeups import wake_training_workers
-from widget.server.core.api_models import NOT_BLANK, RequestModel, is_blank
+from widget.server.core.api_models import NOT_BLANK, ApiModel, RequestModel, Timestamp, is_blank
 from widget.server.core.db import transaction, writer_turn
 from widget.server.core.deps import SessionsDep, SettingsDep, require_admin
 from widget.server.core.errors import ADMIN_ERRORS, ApiError
@@ -36,10 +34,6 @@ router = APIRouter(
 )
 
 MAX_DOCUMENTS = 500
-
-
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 class DocumentIn(RequestModel):
@@ -66,11 +60,11 @@ class TrainingIn(RequestModel):
         return value
 
 
-class TrainingAccepted(_CamelModel):
+class TrainingAccepted(ApiModel):
     training_id: int
 
 
-class TrainingOut(_CamelModel):
+class TrainingOut(ApiModel):
     training_id: int
     agent_id: str
     source: str
@@ -97,7 +91,7 @@ def training_out(training: Training) -> TrainingOut:
 AgentId = Annotated[str, Path(max_length=64)]
 
 
-class TrainingList(_CamelModel):
+class TrainingList(ApiModel):
     trainings: list[TrainingOut]
 
 

@@ -27,13 +27,13 @@ from widget.server.chat.schemas import (
     TranscriptOut,
 )
 from widget.server.core.db import utcnow
-from widget.server.core.deps import SessionsDep, SettingsDep, bearer_token
+from widget.server.core.deps import SessionsDep, SettingsDep, VisitorTokenHeader, bearer_token
 from widget.server.core.errors import COMMON_ERRORS, ApiError, error_responses
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 
-def _visitor_token(request: Request) -> str:
+def _visitor_token(request: Request, _: VisitorTokenHeader) -> str:
     token = bearer_token(request)
     if token is None:
         raise ApiError(

@@ -5,25 +5,19 @@ Kept in one file so that the frame and the server can share one definition of it
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from widget.events import Timestamp
-from widget.server.core.api_models import NOT_BLANK, RequestModel, is_blank
+from widget.server.core.api_models import NOT_BLANK, ApiModel, RequestModel, Timestamp, is_blank
 
 MAX_MESSAGE_CHARS = 4000
-
-
-class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 class StartConversationIn(RequestModel):
     agent_id: str = Field(min_length=1, max_length=64)
 
 
-class StartConversationOut(CamelModel):
+class StartConversationOut(ApiModel):
     conversation_id: str
     visitor_token: str
 
@@ -46,40 +40,40 @@ class SendMessageIn(RequestModel):
         return value
 
 
-class ReplyOut(CamelModel):
+class ReplyOut(ApiModel):
     message_id: str
     content: str
     created_at: Timestamp
 
 
-class LeadRef(CamelModel):
+class LeadRef(ApiModel):
     lead_id: str
 
 
-class SendMessageOut(CamelModel):
+class SendMessageOut(ApiModel):
     reply: ReplyOut
     lead_captured: LeadRef | None
 
 
-class MessageOut(CamelModel):
+class MessageOut(ApiModel):
     message_id: str
     role: str
     content: str
     created_at: Timestamp
 
 
-class TranscriptOut(CamelModel):
+class TranscriptOut(ApiModel):
     conversation_id: str
     messages: list[MessageOut]
     ended: bool
 
 
-class EndedOut(CamelModel):
+class EndedOut(ApiModel):
     conversation_id: str
     ended_at: Timestamp
 
 
-class PublicAgentOut(CamelModel):
+class PublicAgentOut(ApiModel):
     agent_id: str
     name: str
     welcome_message: str

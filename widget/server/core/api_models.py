@@ -1,4 +1,8 @@
-"""The base of every request body: camelCase names, unknown fields refused, text UTF-8 can hold.
+"""The one base of every API model: camelCase on the wire, snake_case in Python, no unknown fields.
+
+`ApiModel` is the base of every request and response body; `Timestamp` (from `widget.events`, the
+webhook specification's format: UTC with milliseconds, "2026-02-24T12:00:00.000Z") is the type of
+every time in them. `RequestModel` adds one check to request bodies: text UTF-8 can hold.
 
 JSON can spell a lone surrogate (`"\\ud800"`), which is no Unicode character: no UTF-8 column,
 webhook body or JSON response can hold it, so accepting it would fail later, after the agent
@@ -19,6 +23,19 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
+
+from widget.events import Timestamp
+
+__all__ = [
+    "HTTP_URL",
+    "NOT_BLANK",
+    "ApiModel",
+    "RequestModel",
+    "Timestamp",
+    "first_unencodable",
+    "is_blank",
+    "not_null",
+]
 
 # Whitespace by both Python's and ECMAScript's definitions (JSON Schema patterns are ECMAScript).
 _BLANK = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -72,8 +89,12 @@ def _check_text(value: Any, where: str = "") -> None:
             _check_text(item, f"{where}{key!r} ")
 
 
-class RequestModel(BaseModel):
+class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class RequestModel(ApiModel):
+    """A request body: every string in it is checked to be text UTF-8 can hold."""
 
     @field_validator("*", mode="after")
     @classmethod

@@ -11,6 +11,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from widget.server.core.config import Settings
@@ -36,7 +37,25 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def require_admin(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+# The two ways to authenticate, as the OpenAPI document names them. They only document the header:
+# `bearer_token` reads it, so that every refusal is the API's own JSON error.
+admin_key = HTTPBearer(
+    scheme_name="adminKey",
+    description="The admin key (WIDGET_ADMIN_KEY): 'Authorization: Bearer <key>'.",
+    auto_error=False,
+)
+visitor_token = HTTPBearer(
+    scheme_name="visitorToken",
+    description="The visitor token POST /v1/conversations handed out for this conversation.",
+    auto_error=False,
+)
+AdminKeyHeader = Annotated[HTTPAuthorizationCredentials | None, Depends(admin_key)]
+VisitorTokenHeader = Annotated[HTTPAuthorizationCredentials | None, Depends(visitor_token)]
+
+
+def require_admin(
+    request: Request, settings: Annotated[Settings, Depends(get_settings)], _: AdminKeyHeader
+) -> None:
     token = bearer_token(request)
     if token is None:
         raise ApiError(

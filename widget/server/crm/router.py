@@ -9,21 +9,22 @@ gets the lead and an `ai-action.completed` or `ai-action.failed` webhook event f
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
 from fastapi import APIRouter, Depends, Response
-from pydantic import Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from widget.server.agents.tables import Agent
-from widget.server.core.api_models import HTTP_URL, NOT_BLANK, RequestModel, is_blank
 from widget.server.core.db import transaction, utcnow
 from widget.server.core.deps import SessionsDep, SettingsDep, require_admin
 from widget.server.core.errors import ADMIN_ERRORS, ApiError
-from widget.server.crm.actions import DEFAULT_BASE_URLS
+from widget.server.crm.schemas import (
+    IntegrationBody,
+    IntegrationList,
+    IntegrationOut,
+    Provider,
+    integration_out,
+)
 from widget.server.crm.tables import CrmIntegration
-from widget.server.webhooks.router import iso
 from widget.server.webhooks.ssrf import ResolverDep, UnsafeDestinationError, check_destination
 
 router = APIRouter(
@@ -32,47 +33,6 @@ router = APIRouter(
     dependencies=[Depends(require_admin)],
     responses=ADMIN_ERRORS,
 )
-
-Provider = Literal["hubspot", "pipedrive"]
-
-
-class IntegrationBody(RequestModel):
-    api_token: Annotated[
-        str, Field(min_length=1, max_length=1000, json_schema_extra={"pattern": NOT_BLANK})
-    ]
-    base_url: (
-        Annotated[
-            str,
-            Field(
-                min_length=1,
-                max_length=2048,
-                json_schema_extra={"pattern": HTTP_URL},
-            ),
-        ]
-        | None
-    ) = None
-
-    @field_validator("api_token")
-    @classmethod
-    def _token_not_blank(cls, value: str) -> str:
-        if is_blank(value):
-            raise ValueError("must not be blank")
-        return value
-
-
-def mask_token(token: str) -> str:
-    return "••••" + (token[-4:] if len(token) >= 12 else "")
-
-
-def integration_json(integration: CrmIntegration) -> dict[str, Any]:
-    return {
-        "agentId": integration.agent_id,
-        "provider": integration.provider,
-        "apiToken": mask_token(integration.api_token),
-        "baseUrl": integration.base_url or DEFAULT_BASE_URLS[integration.provider],
-        "createdAt": iso(integration.created_at),
-        "updatedAt": iso(integration.updated_at),
-    }
 
 
 def _agent(session: Session, agent_id: str) -> Agent:
@@ -90,8 +50,8 @@ def _find(session: Session, agent_id: str, provider: str) -> CrmIntegration | No
     )
 
 
-@router.get("")
-def list_integrations(agent_id: str, sessions: SessionsDep) -> dict[str, Any]:
+@router.get("", response_model=IntegrationList)
+def list_integrations(agent_id: str, sessions: SessionsDep) -> IntegrationList:
     with transaction(sessions) as session:
         _agent(session, agent_id)
         rows = session.scalars(
@@ -99,13 +59,15 @@ def list_integrations(agent_id: str, sessions: SessionsDep) -> dict[str, Any]:
             .where(CrmIntegration.agent_id == agent_id)
             .order_by(CrmIntegration.provider)
         )
-        return {"data": [integration_json(i) for i in rows]}
+        return IntegrationList(data=[integration_out(i) for i in rows])
 
 
 @router.put(
     "/{provider}",
+    response_model=IntegrationOut,
     responses={
-        201: {"description": "The integration was created (200: replaced)"},
+        200: {"description": "The integration was replaced"},
+        201: {"model": IntegrationOut, "description": "The integration was created"},
     },
 )
 def put_integration(
@@ -116,7 +78,7 @@ def put_integration(
     sessions: SessionsDep,
     resolver: ResolverDep,
     response: Response,
-) -> dict[str, Any]:
+) -> IntegrationOut:
     base_url = None
     if body.base_url is not None:
         try:
@@ -140,17 +102,17 @@ def put_integration(
         integration.base_url = base_url
         integration.updated_at = now
         session.flush()
-        return integration_json(integration)
+        return integration_out(integration)
 
 
-@router.get("/{provider}")
-def show_integration(agent_id: str, provider: Provider, sessions: SessionsDep) -> dict[str, Any]:
+@router.get("/{provider}", response_model=IntegrationOut)
+def show_integration(agent_id: str, provider: Provider, sessions: SessionsDep) -> IntegrationOut:
     with transaction(sessions) as session:
         _agent(session, agent_id)
         integration = _find(session, agent_id, provider)
         if integration is None:
             raise ApiError(404, "not_found", f"Agent {agent_id!r} has no {provider} integration.")
-        return integration_json(integration)
+        return integration_out(integration)
 
 
 @router.delete("/{provider}", status_code=204)

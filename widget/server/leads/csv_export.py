@@ -6,10 +6,11 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from widget.events import format_timestamp
 from widget.server.leads.schemas import LeadOut
 from widget.server.leads.service import find_leads
 
@@ -37,7 +38,8 @@ def csv_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        # Seconds, not the API's milliseconds: spreadsheets read this form as a time.
+        return format_timestamp(value, "seconds")
     text = str(value)
     if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text

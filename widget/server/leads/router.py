@@ -35,7 +35,16 @@ def list_leads(
     return LeadList(leads=find_leads(sessions, agent_id=agent_id, q=q, limit=limit, offset=offset))
 
 
-@router.get("/leads.csv", response_class=StreamingResponse)
+@router.get(
+    "/leads.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The leads as CSV (UTF-8 with a byte order mark), one row a lead",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def leads_csv(
     sessions: SessionsDep, agent_id: AgentFilter = None, q: SearchText = None
 ) -> StreamingResponse:

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
-from widget.events import Timestamp
+from widget.server.core.api_models import ApiModel, Timestamp
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-class LeadOut(_CamelModel):
+class LeadOut(ApiModel):
     lead_id: str
     agent_id: str
     conversation_id: str
@@ -27,11 +20,11 @@ class LeadOut(_CamelModel):
     updated_at: Timestamp
 
 
-class LeadList(_CamelModel):
+class LeadList(ApiModel):
     leads: list[LeadOut]
 
 
-class ConversationSummary(_CamelModel):
+class ConversationSummary(ApiModel):
     conversation_id: str
     agent_id: str
     created_at: Timestamp
@@ -42,11 +35,11 @@ class ConversationSummary(_CamelModel):
     lead_id: str | None
 
 
-class ConversationList(_CamelModel):
+class ConversationList(ApiModel):
     conversations: list[ConversationSummary]
 
 
-class TranscriptMessage(_CamelModel):
+class TranscriptMessage(ApiModel):
     message_id: str
     role: str
     content: str

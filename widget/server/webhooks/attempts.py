@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from widget.events import format_timestamp
 from widget.server.core.config import Settings
 from widget.server.core.db import transaction, utcnow
 from widget.server.webhooks.claims import still_claimed
@@ -246,10 +247,11 @@ def _attempt_values(
     else:
         failing_since = endpoint.failing_since or attempted_at
         if result.status_code == 410:
-            disable_reason = f"the receiver answered 410 Gone on {_iso(attempted_at)}"
+            disable_reason = f"the receiver answered 410 Gone on {format_timestamp(attempted_at)}"
         elif now - failing_since >= disable_after:
             disable_reason = (
-                f"every attempt failed from {_iso(failing_since)} to {_iso(now)} "
+                f"every attempt failed from {format_timestamp(failing_since)} to "
+                f"{format_timestamp(now)} "
                 f"({disable_after.days} days or more); last error: {result.error}"
             )
         delay = (
@@ -268,7 +270,3 @@ def _attempt_values(
         else:
             values |= {"next_attempt_at": now + timedelta(seconds=delay)}
     return values, disable_reason, now
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -8,23 +8,36 @@ elsewhere it is masked. After a rotation the previous secret keeps signing besid
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field, field_validator
-from pydantic.config import JsonDict
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from widget.events import WEBHOOK_EVENT_DESCRIPTIONS, WEBHOOK_EVENTS, webhook_body
-from widget.server.core.api_models import HTTP_URL, RequestModel
+from widget.events import WEBHOOK_EVENT_DESCRIPTIONS, sample_data, webhook_body
 from widget.server.core.db import transaction, utcnow
 from widget.server.core.deps import SessionsDep, SettingsDep, require_admin
 from widget.server.core.errors import ADMIN_ERRORS, ApiError, error_responses
 from widget.server.core.ids import new_id
 from widget.server.webhooks.outbox import wake_workers
-from widget.server.webhooks.signing import mask_secret, new_secret
+from widget.server.webhooks.schemas import (
+    DeliveryDetail,
+    DeliveryList,
+    DeliveryOut,
+    EndpointCreate,
+    EndpointList,
+    EndpointOut,
+    EndpointUpdate,
+    EndpointWithSecret,
+    TestEvent,
+    WebhookEventList,
+    WebhookEventOut,
+    delivery_detail,
+    delivery_out,
+    endpoint_out,
+    endpoint_with_secret,
+)
+from widget.server.webhooks.signing import new_secret
 from widget.server.webhooks.ssrf import (
     Resolver,
     ResolverDep,
@@ -50,118 +63,6 @@ router = APIRouter(
 events_router = APIRouter(
     prefix="/v1", tags=["webhooks"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS
 )
-
-VALID_EVENTS = ", ".join(WEBHOOK_EVENTS)
-MAX_URL_LENGTH = 2048
-
-
-def _check_events(events: list[str]) -> list[str]:
-    unknown = [name for name in events if name not in WEBHOOK_EVENTS]
-    if unknown:
-        raise ValueError(
-            f"unknown event{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
-            f"valid events: {VALID_EVENTS}"
-        )
-    if not events:
-        raise ValueError(f"subscribe to at least one event; valid events: {VALID_EVENTS}")
-    return list(dict.fromkeys(events))  # drop repeats, keep the order given
-
-
-# What the document promises of an event list; `_check_events` holds values to it.
-EVENTS_SCHEMA: JsonDict = {"minItems": 1, "items": {"enum": list(WEBHOOK_EVENTS)}}
-Url = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=MAX_URL_LENGTH,
-        json_schema_extra={"pattern": HTTP_URL},
-    ),
-]
-
-
-class EndpointCreate(RequestModel):
-    url: Url
-    events: list[str] = Field(json_schema_extra=EVENTS_SCHEMA)
-
-    @field_validator("events")
-    @classmethod
-    def _events(cls, value: list[str]) -> list[str]:
-        return _check_events(value)
-
-
-class EndpointUpdate(RequestModel):
-    url: Url | None = None
-    events: list[str] | None = Field(default=None, json_schema_extra=EVENTS_SCHEMA)
-    enabled: bool | None = None
-
-    @field_validator("events")
-    @classmethod
-    def _events(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else _check_events(value)
-
-
-class TestEvent(RequestModel):
-    event: str = Field(json_schema_extra={"enum": list(WEBHOOK_EVENTS)})
-
-    @field_validator("event")
-    @classmethod
-    def _event(cls, value: str) -> str:
-        if value not in WEBHOOK_EVENTS:
-            raise ValueError(f"unknown event {value!r}; valid events: {VALID_EVENTS}")
-        return value
-
-
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def endpoint_json(endpoint: WebhookEndpoint, *, secret: bool = False) -> dict[str, Any]:
-    now = utcnow()
-    overlap = endpoint.previous_secret_expires_at
-    return {
-        "id": endpoint.id,
-        "url": endpoint.url,
-        "events": endpoint.events,
-        "enabled": endpoint.enabled,
-        "disabledReason": endpoint.disabled_reason,
-        "failingSince": iso(endpoint.failing_since),
-        "secret" if secret else "maskedSecret": (
-            endpoint.secret if secret else mask_secret(endpoint.secret)
-        ),
-        "previousSecretExpiresAt": iso(overlap) if overlap and overlap > now else None,
-        "createdAt": iso(endpoint.created_at),
-        "updatedAt": iso(endpoint.updated_at),
-    }
-
-
-def attempt_json(attempt: WebhookAttempt) -> dict[str, Any]:
-    return {
-        "attemptedAt": iso(attempt.attempted_at),
-        "statusCode": attempt.status_code,
-        "latencyMs": attempt.latency_ms,
-        "error": attempt.error,
-        "responseBody": attempt.response_body,
-        "worker": attempt.worker,
-    }
-
-
-def delivery_json(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict[str, Any]:
-    return {
-        "id": delivery.id,
-        "webhookId": delivery.id,
-        "endpointId": delivery.endpoint_id,
-        "event": delivery.event,
-        "test": delivery.test,
-        "status": delivery.status,
-        "attemptCount": delivery.attempt_count,
-        "nextAttemptAt": iso(delivery.next_attempt_at),
-        "lastError": delivery.last_error,
-        "createdAt": iso(delivery.created_at),
-        "finishedAt": iso(delivery.finished_at),
-        "attempts": [attempt_json(a) for a in attempts],
-    }
 
 
 def _attempts_of(session: Session, delivery_ids: list[str]) -> dict[str, list[WebhookAttempt]]:
@@ -203,10 +104,10 @@ def _checked_url(url: str, allow_private: bool, resolver: Resolver) -> str:
     return url.strip()
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=EndpointWithSecret)
 def create_endpoint(
     body: EndpointCreate, settings: SettingsDep, sessions: SessionsDep, resolver: ResolverDep
-) -> dict[str, Any]:
+) -> EndpointWithSecret:
     url = _checked_url(body.url, settings.webhook_allow_private, resolver)
     with transaction(sessions) as session:
         endpoint = WebhookEndpoint(
@@ -214,30 +115,30 @@ def create_endpoint(
         )
         session.add(endpoint)
         session.flush()
-        return endpoint_json(endpoint, secret=True)
+        return endpoint_with_secret(endpoint)
 
 
-@router.get("")
-def list_endpoints(sessions: SessionsDep) -> dict[str, Any]:
+@router.get("", response_model=EndpointList)
+def list_endpoints(sessions: SessionsDep) -> EndpointList:
     with transaction(sessions) as session:
         rows = session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.created_at))
-        return {"data": [endpoint_json(e) for e in rows]}
+        return EndpointList(data=[endpoint_out(e) for e in rows])
 
 
-@router.get("/{endpoint_id}")
-def show_endpoint(endpoint_id: str, sessions: SessionsDep) -> dict[str, Any]:
+@router.get("/{endpoint_id}", response_model=EndpointOut)
+def show_endpoint(endpoint_id: str, sessions: SessionsDep) -> EndpointOut:
     with transaction(sessions) as session:
-        return endpoint_json(_endpoint(session, endpoint_id))
+        return endpoint_out(_endpoint(session, endpoint_id))
 
 
-@router.patch("/{endpoint_id}")
+@router.patch("/{endpoint_id}", response_model=EndpointOut)
 def update_endpoint(
     endpoint_id: str,
     body: EndpointUpdate,
     settings: SettingsDep,
     sessions: SessionsDep,
     resolver: ResolverDep,
-) -> dict[str, Any]:
+) -> EndpointOut:
     url = (
         None
         if body.url is None
@@ -258,7 +159,7 @@ def update_endpoint(
             else:
                 endpoint.disabled_reason = "disabled through the API"
         endpoint.updated_at = utcnow()
-        return endpoint_json(endpoint)
+        return endpoint_out(endpoint)
 
 
 @router.delete("/{endpoint_id}", status_code=204)
@@ -268,8 +169,8 @@ def delete_endpoint(endpoint_id: str, sessions: SessionsDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{endpoint_id}/rotate-secret")
-def rotate_secret(endpoint_id: str, sessions: SessionsDep) -> dict[str, Any]:
+@router.post("/{endpoint_id}/rotate-secret", response_model=EndpointWithSecret)
+def rotate_secret(endpoint_id: str, sessions: SessionsDep) -> EndpointWithSecret:
     with transaction(sessions) as session:
         endpoint = _endpoint(session, endpoint_id)
         now = utcnow()
@@ -277,16 +178,16 @@ def rotate_secret(endpoint_id: str, sessions: SessionsDep) -> dict[str, Any]:
         endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
         endpoint.secret = new_secret()
         endpoint.updated_at = now
-        return endpoint_json(endpoint, secret=True)
+        return endpoint_with_secret(endpoint)
 
 
-@router.get("/{endpoint_id}/deliveries")
+@router.get("/{endpoint_id}/deliveries", response_model=DeliveryList)
 def list_deliveries(
     endpoint_id: str,
     sessions: SessionsDep,
     status: Annotated[str | None, Query(pattern="^(pending|succeeded|failed)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,  # bounded: see widget.server.core.params
-) -> dict[str, Any]:
+) -> DeliveryList:
     """Newest first, each with every attempt (time, status, latency, error, response excerpt)."""
     with transaction(sessions) as session:
         _endpoint(session, endpoint_id)
@@ -299,24 +200,23 @@ def list_deliveries(
             )
         )
         attempts = _attempts_of(session, [d.id for d in rows])
-        return {"data": [delivery_json(d, attempts[d.id]) for d in rows]}
+        return DeliveryList(data=[delivery_out(d, attempts[d.id]) for d in rows])
 
 
-@router.get("/{endpoint_id}/deliveries/{delivery_id}")
-def show_delivery(endpoint_id: str, delivery_id: str, sessions: SessionsDep) -> dict[str, Any]:
+@router.get("/{endpoint_id}/deliveries/{delivery_id}", response_model=DeliveryDetail)
+def show_delivery(endpoint_id: str, delivery_id: str, sessions: SessionsDep) -> DeliveryDetail:
     with transaction(sessions) as session:
         delivery = _delivery(session, endpoint_id, delivery_id)
-        shown = delivery_json(delivery, _attempts_of(session, [delivery.id])[delivery.id])
-        shown["body"] = delivery.body
-        return shown
+        return delivery_detail(delivery, _attempts_of(session, [delivery.id])[delivery.id])
 
 
 @router.post(
     "/{endpoint_id}/deliveries/{delivery_id}/redeliver",
     status_code=202,
+    response_model=DeliveryOut,
     responses=error_responses(409),
 )
-def redeliver(endpoint_id: str, delivery_id: str, sessions: SessionsDep) -> dict[str, Any]:
+def redeliver(endpoint_id: str, delivery_id: str, sessions: SessionsDep) -> DeliveryOut:
     """Send the delivery again, same `webhook-id` and body, with a fresh retry schedule."""
     with transaction(sessions) as session:
         endpoint = _endpoint(session, endpoint_id)
@@ -353,13 +253,13 @@ def redeliver(endpoint_id: str, delivery_id: str, sessions: SessionsDep) -> dict
             )
         session.expire_all()
         delivery = _delivery(session, endpoint_id, delivery_id)
-        shown = delivery_json(delivery, _attempts_of(session, [delivery.id])[delivery.id])
+        shown = delivery_out(delivery, _attempts_of(session, [delivery.id])[delivery.id])
     wake_workers()
     return shown
 
 
-@router.post("/{endpoint_id}/test", status_code=202)
-def send_test(endpoint_id: str, body: TestEvent, sessions: SessionsDep) -> dict[str, Any]:
+@router.post("/{endpoint_id}/test", status_code=202, response_model=DeliveryOut)
+def send_test(endpoint_id: str, body: TestEvent, sessions: SessionsDep) -> DeliveryOut:
     """Queue one delivery of `event` with sample data to this endpoint only (logged as a test)."""
     now = utcnow()
     data = sample_data(body.event, now)
@@ -375,83 +275,17 @@ def send_test(endpoint_id: str, body: TestEvent, sessions: SessionsDep) -> dict[
         )
         session.add(delivery)
         session.flush()
-        shown = delivery_json(delivery, [])
+        shown = delivery_out(delivery, [])
     wake_workers()
     return shown
 
 
-# The specification's example payloads, validated by the event models (so they stay in step).
-_SAMPLES: dict[str, dict[str, Any]] = {
-    "lead.captured": {
-        "leadId": "lead_123",
-        "agentId": "ag_123",
-        "name": "Jane Doe",
-        "email": "jane@example.com",
-        "phone": "+1234567890",
-        "companyName": "Acme Inc",
-        "message": "Initial message",
-        "createdAt": "{now}",
-    },
-    "conversation.started": {
-        "conversationId": "conv_abc",
-        "agentId": "ag_123",
-        "createdAt": "{now}",
-    },
-    "conversation.ended": {"conversationId": "conv_abc", "agentId": "ag_123", "endedAt": "{now}"},
-    "message.sent": {
-        "messageId": "msg_123",
-        "conversationId": "conv_abc",
-        "agentId": "ag_123",
-        "role": "user",
-        "content": "Message text",
-        "createdAt": "{now}",
-    },
-    "agent.updated": {"agentId": "ag_123", "updatedAt": "{now}", "changes": ["name", "prompt"]},
-    "ai-action.completed": {
-        "actionId": "action_123",
-        "actionType": "hubspot",
-        "agentId": "ag_123",
-        "conversationId": "conv_abc",
-        "result": {},
-        "completedAt": "{now}",
-    },
-    "ai-action.failed": {
-        "actionId": "action_123",
-        "actionType": "hubspot",
-        "agentId": "ag_123",
-        "error": "Error message",
-        "failedAt": "{now}",
-    },
-    "training.completed": {
-        "trainingId": 1,
-        "agentId": "ag_123",
-        "source": "product-docs",
-        "status": "completed",
-        "dataCount": 150,
-        "completedAt": "{now}",
-    },
-    "training.failed": {
-        "trainingId": 1,
-        "agentId": "ag_123",
-        "source": "product-docs",
-        "error": "Error message",
-        "failedAt": "{now}",
-    },
-}
-
-
-def sample_data(event: str, now: datetime) -> BaseModel:
-    """The example data of `event` from the specification, times set to `now`, as its model."""
-    fields = {key: now if value == "{now}" else value for key, value in _SAMPLES[event].items()}
-    return WEBHOOK_EVENTS[event].model_validate(fields)
-
-
-@events_router.get("/webhook-events")
-def webhook_events() -> dict[str, Any]:
+@events_router.get("/webhook-events", response_model=WebhookEventList)
+def webhook_events() -> WebhookEventList:
     """The events an endpoint can subscribe to, in the specification's order."""
-    return {
-        "data": [
-            {"event": name, "description": description}
+    return WebhookEventList(
+        data=[
+            WebhookEventOut(event=name, description=description)
             for name, description in WEBHOOK_EVENT_DESCRIPTIONS.items()
         ]
-    }
+    )
