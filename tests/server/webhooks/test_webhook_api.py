@@ -15,13 +15,7 @@ from sqlalchemy import update
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from widget.events import WEBHOOK_EVENTS, parse_webhook, sample_data
-from widget.server.core.config import Settings
-from widget.server.core.db import transaction
-from widget.server.webhooks.outbox import enqueue
-from widget.server.webhooks.tables import WebhookEndpoint
-
-from .test_webhook_support import (
+from tests.server.support.webhooks import (
     Receiver,
     Reply,
     receiver,
@@ -30,6 +24,11 @@ from .test_webhook_support import (
     wait_until,
     webhook_settings,
 )
+from widget.events import WEBHOOK_EVENTS, parse_webhook, sample_data
+from widget.server.core.config import Settings
+from widget.server.core.db import transaction
+from widget.server.webhooks.outbox import enqueue
+from widget.server.webhooks.tables import WebhookEndpoint
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.server.conftest import ADMIN_KEY, LoopbackServer
 from widget.server.app import create_app
 from widget.server.core.config import Settings
-
-from .conftest import ADMIN_KEY, LoopbackServer
 
 
 @pytest.fixture

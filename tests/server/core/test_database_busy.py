@@ -12,10 +12,9 @@ from contextlib import contextmanager
 
 import httpx
 
+from tests.server.conftest import LoopbackServer
 from widget.server.app import create_app
 from widget.server.core.config import Settings
-
-from .conftest import LoopbackServer
 
 BUSY_TIMEOUT = 1.0
 

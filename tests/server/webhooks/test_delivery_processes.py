@@ -19,6 +19,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.server.crm.test_crm import HUBSPOT_TOKEN, CrmStandIn
+from tests.server.support.webhooks import ADMIN, ADMIN_KEY, Reply, receiver, verify, wait_until
 from widget.events import LeadCapturedData, MessageSentData
 from widget.server.agents.tables import Agent
 from widget.server.chat.tables import Conversation
@@ -31,10 +33,7 @@ from widget.server.webhooks.outbox import enqueue
 from widget.server.webhooks.signing import new_secret
 from widget.server.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
-from .test_crm import HUBSPOT_TOKEN, CrmStandIn
-from .test_webhook_support import ADMIN, ADMIN_KEY, Reply, receiver, verify, wait_until
-
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FAST = "0,0.2,0.2"
 
 

@@ -11,14 +11,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.server.conftest import wait_until
+from tests.server.webhooks.test_delivery_processes import Processes, processes, start_worker
 from widget.server.agents.tables import Agent, KnowledgeChunk, Training
 from widget.server.agents.training_jobs import TrainingWorker
 from widget.server.core.db import make_engine, make_sessionmaker, transaction, utcnow
 from widget.server.delivery import create_tables
 from widget.server.webhooks.outbox import OutboxEvent
-
-from .conftest import wait_until
-from .test_delivery_processes import Processes, processes, start_worker
 
 __all__ = ["processes"]  # the fixture, shared with the delivery process tests
 

@@ -16,11 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from widget.events import parse_webhook
-from widget.server.core.config import Settings
-from widget.server.leads.tables import Lead
-
-from .test_webhook_support import (
+from tests.server.support.webhooks import (
     Received,
     Receiver,
     Reply,
@@ -29,6 +25,9 @@ from .test_webhook_support import (
     verify,
     webhook_settings,
 )
+from widget.events import parse_webhook
+from widget.server.core.config import Settings
+from widget.server.leads.tables import Lead
 
 HUBSPOT_TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
 PIPEDRIVE_TOKEN = "0123456789abcdef0123456789abcdef01234567"

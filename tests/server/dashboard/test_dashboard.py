@@ -18,7 +18,7 @@ from widget.events import WEBHOOK_EVENT_DESCRIPTIONS, WEBHOOK_EVENTS
 from widget.server.leads import csv_export
 from widget.server.leads.csv_export import csv_cell
 
-SITE_DASHBOARD = Path(__file__).resolve().parents[2] / "site" / "dashboard"
+SITE_DASHBOARD = Path(__file__).resolve().parents[3] / "site" / "dashboard"
 Start = Callable[..., tuple[str, dict[str, str]]]
 
 

@@ -11,11 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.server.conftest import ADMIN_KEY, LoopbackServer, make_bundle, wait_until
+from tests.server.webhooks.test_delivery_processes import Processes, free_port, processes
 from widget.server.app import create_app
 from widget.server.core.config import Settings
-
-from .conftest import ADMIN_KEY, LoopbackServer, make_bundle, wait_until
-from .test_delivery_processes import Processes, free_port, processes
 
 __all__ = ["processes"]  # the fixture, shared with the delivery process tests
 

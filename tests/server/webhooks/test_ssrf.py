@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from tests.server.support.webhooks import Reply, receiver, running_app, wait_until, webhook_settings
 from widget.events import sample_data
 from widget.server.core.config import Settings
 from widget.server.core.db import transaction
@@ -24,8 +25,6 @@ from widget.server.webhooks.ssrf import (
     guarded_client,
 )
 from widget.server.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-
-from .test_webhook_support import Reply, receiver, running_app, wait_until, webhook_settings
 
 REFUSED = [
     # Loopback in its many spellings.
