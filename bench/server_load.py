@@ -19,12 +19,12 @@ import httpx
 
 from bench.servers import BenchError, free_port, stop_process, wait_http
 from widget.events import MessageSentData
-from widget.server.db import make_engine, make_sessionmaker, transaction
+from widget.server.core.db import make_engine, make_sessionmaker, transaction
+from widget.server.core.ids import new_id
 from widget.server.delivery import create_tables
-from widget.server.ids import new_id
-from widget.server.outbox import enqueue
-from widget.server.signing import new_secret
-from widget.server.webhook_store import WebhookEndpoint
+from widget.server.webhooks.outbox import enqueue
+from widget.server.webhooks.signing import new_secret
+from widget.server.webhooks.tables import WebhookEndpoint
 
 QUESTIONS = (
     "What does Parley do?",

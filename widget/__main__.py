@@ -49,7 +49,7 @@ def _serve(host: str, port: int, log_level: str) -> int:
 
     from widget.agent.core import AgentError
     from widget.server.app import create_app
-    from widget.server.config import Settings, SettingsError
+    from widget.server.core.config import Settings, SettingsError
 
     try:
         settings = Settings.from_env()

@@ -13,8 +13,10 @@ validate with the same models.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -30,8 +32,10 @@ from pydantic.alias_generators import to_camel
 
 __all__ = [
     "CLIENT_EVENTS",
+    "CLIENT_EVENT_DECLARATIONS",
     "CLIENT_EVENT_DESCRIPTIONS",
     "WEBHOOK_EVENTS",
+    "WEBHOOK_EVENT_DECLARATIONS",
     "WEBHOOK_EVENT_DESCRIPTIONS",
     "AgentUpdatedData",
     "AiActionCompletedData",
@@ -40,6 +44,7 @@ __all__ = [
     "ConversationEndedData",
     "ConversationStarted",
     "ConversationStartedData",
+    "EventDeclaration",
     "EventModel",
     "LeadCaptured",
     "LeadCapturedData",
@@ -55,7 +60,9 @@ __all__ = [
     "WidgetClosed",
     "WidgetOpened",
     "client_event_payload",
+    "format_timestamp",
     "parse_webhook",
+    "sample_data",
     "webhook_body",
 ]
 
@@ -65,9 +72,13 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _format_timestamp(value: datetime) -> str:
+def format_timestamp(
+    value: datetime, timespec: Literal["milliseconds", "seconds"] = "milliseconds"
+) -> str:
+    """The one way times are written: UTC, "Z", milliseconds as the specification writes them
+    ("2026-02-24T12:00:00.000Z"); `timespec="seconds"` for text a person reads (a CSV cell)."""
     # isoformat ends in "+00:00" for UTC; the specification writes "Z".
-    return _as_utc(value).isoformat(timespec="milliseconds")[:-6] + "Z"
+    return _as_utc(value).isoformat(timespec=timespec)[:-6] + "Z"
 
 
 def _not_blank(value: str) -> str:
@@ -79,7 +90,7 @@ def _not_blank(value: str) -> str:
 Timestamp = Annotated[
     datetime,
     AfterValidator(_as_utc),
-    PlainSerializer(_format_timestamp, return_type=str, when_used="json"),
+    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
 ]
 """A UTC datetime; JSON "2026-02-24T12:00:00.000Z". Validates ISO 8601 strings and datetimes."""
 
@@ -150,23 +161,35 @@ ClientEventName = Literal[
     "lead_captured",
 ]
 
-# In the order of the specification's table; the shim's list of valid names is generated from it.
-CLIENT_EVENTS: Final[dict[str, type[BaseModel]]] = {
-    "widget_opened": WidgetOpened,
-    "widget_closed": WidgetClosed,
-    "conversation_started": ConversationStarted,
-    "message_sent": MessageSent,
-    "message_received": MessageReceived,
-    "lead_captured": LeadCaptured,
-}
 
+@dataclass(frozen=True)
+class EventDeclaration:
+    """One event, declared once: its name, its payload model, the specification's one-line
+    description and (webhook events) the specification's example data, times left to the caller.
+    Every registry below is derived from these declarations."""
+
+    name: str
+    model: type[BaseModel]
+    description: str
+    sample: Mapping[str, Any] = field(default_factory=dict)
+
+
+# In the order of the specification's table; the shim's list of valid names is generated from it.
+CLIENT_EVENT_DECLARATIONS: Final[tuple[EventDeclaration, ...]] = (
+    EventDeclaration("widget_opened", WidgetOpened, "The chat widget opens"),
+    EventDeclaration("widget_closed", WidgetClosed, "The chat widget closes"),
+    EventDeclaration(
+        "conversation_started", ConversationStarted, "First message in a new conversation"
+    ),
+    EventDeclaration("message_sent", MessageSent, "User sends a message"),
+    EventDeclaration("message_received", MessageReceived, "AI responds"),
+    EventDeclaration("lead_captured", LeadCaptured, "AI captures a lead via the lead-capture tool"),
+)
+CLIENT_EVENTS: Final[dict[str, type[BaseModel]]] = {
+    d.name: d.model for d in CLIENT_EVENT_DECLARATIONS
+}
 CLIENT_EVENT_DESCRIPTIONS: Final[dict[str, str]] = {
-    "widget_opened": "The chat widget opens",
-    "widget_closed": "The chat widget closes",
-    "conversation_started": "First message in a new conversation",
-    "message_sent": "User sends a message",
-    "message_received": "AI responds",
-    "lead_captured": "AI captures a lead via the lead-capture tool",
+    d.name: d.description for d in CLIENT_EVENT_DECLARATIONS
 }
 
 
@@ -296,32 +319,129 @@ WebhookData = (
     | TrainingFailedData
 )
 
-# In the order of the specification's table.
+# In the order of the specification's table; `sample` is the specification's example data, with
+# "{now}" where a time goes (`sample_data`).
+WEBHOOK_EVENT_DECLARATIONS: Final[tuple[EventDeclaration, ...]] = (
+    EventDeclaration(
+        "lead.captured",
+        LeadCapturedData,
+        "Emitted when a lead is captured via the chat widget or API.",
+        {
+            "leadId": "lead_123",
+            "agentId": "ag_123",
+            "name": "Jane Doe",
+            "email": "jane@example.com",
+            "phone": "+1234567890",
+            "companyName": "Acme Inc",
+            "message": "Initial message",
+            "createdAt": "{now}",
+        },
+    ),
+    EventDeclaration(
+        "conversation.started",
+        ConversationStartedData,
+        "Emitted when a new conversation begins.",
+        {"conversationId": "conv_abc", "agentId": "ag_123", "createdAt": "{now}"},
+    ),
+    EventDeclaration(
+        "conversation.ended",
+        ConversationEndedData,
+        "Emitted when a conversation is closed or ended.",
+        {"conversationId": "conv_abc", "agentId": "ag_123", "endedAt": "{now}"},
+    ),
+    EventDeclaration(
+        "message.sent",
+        MessageSentData,
+        "Emitted when a message is sent (user or assistant).",
+        {
+            "messageId": "msg_123",
+            "conversationId": "conv_abc",
+            "agentId": "ag_123",
+            "role": "user",
+            "content": "Message text",
+            "createdAt": "{now}",
+        },
+    ),
+    EventDeclaration(
+        "agent.updated",
+        AgentUpdatedData,
+        "Emitted when an agent configuration is updated.",
+        {"agentId": "ag_123", "updatedAt": "{now}", "changes": ["name", "prompt"]},
+    ),
+    EventDeclaration(
+        "ai-action.completed",
+        AiActionCompletedData,
+        "Emitted when an AI action (e.g., CRM integration) completes successfully.",
+        {
+            "actionId": "action_123",
+            "actionType": "hubspot",
+            "agentId": "ag_123",
+            "conversationId": "conv_abc",
+            "result": {},
+            "completedAt": "{now}",
+        },
+    ),
+    EventDeclaration(
+        "ai-action.failed",
+        AiActionFailedData,
+        "Emitted when an AI action fails.",
+        {
+            "actionId": "action_123",
+            "actionType": "hubspot",
+            "agentId": "ag_123",
+            "error": "Error message",
+            "failedAt": "{now}",
+        },
+    ),
+    EventDeclaration(
+        "training.completed",
+        TrainingCompletedData,
+        "Emitted when training data processing completes successfully.",
+        {
+            "trainingId": 1,
+            "agentId": "ag_123",
+            "source": "product-docs",
+            "status": "completed",
+            "dataCount": 150,
+            "completedAt": "{now}",
+        },
+    ),
+    EventDeclaration(
+        "training.failed",
+        TrainingFailedData,
+        "Emitted when training data processing fails.",
+        {
+            "trainingId": 1,
+            "agentId": "ag_123",
+            "source": "product-docs",
+            "error": "Error message",
+            "failedAt": "{now}",
+        },
+    ),
+)
 WEBHOOK_EVENTS: Final[dict[str, type[BaseModel]]] = {
-    "lead.captured": LeadCapturedData,
-    "conversation.started": ConversationStartedData,
-    "conversation.ended": ConversationEndedData,
-    "message.sent": MessageSentData,
-    "agent.updated": AgentUpdatedData,
-    "ai-action.completed": AiActionCompletedData,
-    "ai-action.failed": AiActionFailedData,
-    "training.completed": TrainingCompletedData,
-    "training.failed": TrainingFailedData,
+    d.name: d.model for d in WEBHOOK_EVENT_DECLARATIONS
+}
+WEBHOOK_EVENT_DESCRIPTIONS: Final[dict[str, str]] = {
+    d.name: d.description for d in WEBHOOK_EVENT_DECLARATIONS
 }
 
-WEBHOOK_EVENT_DESCRIPTIONS: Final[dict[str, str]] = {
-    "lead.captured": "Emitted when a lead is captured via the chat widget or API.",
-    "conversation.started": "Emitted when a new conversation begins.",
-    "conversation.ended": "Emitted when a conversation is closed or ended.",
-    "message.sent": "Emitted when a message is sent (user or assistant).",
-    "agent.updated": "Emitted when an agent configuration is updated.",
-    "ai-action.completed": (
-        "Emitted when an AI action (e.g., CRM integration) completes successfully."
-    ),
-    "ai-action.failed": "Emitted when an AI action fails.",
-    "training.completed": "Emitted when training data processing completes successfully.",
-    "training.failed": "Emitted when training data processing fails.",
-}
+# The type checker needs the names and the data union spelled out; these keep them the
+# declarations' own (a name or model added to one place and not the other fails at import).
+if get_args(ClientEventName) != tuple(CLIENT_EVENTS):
+    raise RuntimeError("ClientEventName must list CLIENT_EVENT_DECLARATIONS' names, in order")
+if get_args(WebhookEventName) != tuple(WEBHOOK_EVENTS):
+    raise RuntimeError("WebhookEventName must list WEBHOOK_EVENT_DECLARATIONS' names, in order")
+if set(get_args(WebhookData)) != set(WEBHOOK_EVENTS.values()):
+    raise RuntimeError("WebhookData must be the union of every webhook event's model")
+
+
+def sample_data(event: str, now: datetime) -> BaseModel:
+    """The specification's example data of webhook `event`, times set to `now`, as its model
+    (what a test delivery sends)."""
+    (declaration,) = [d for d in WEBHOOK_EVENT_DECLARATIONS if d.name == event]
+    fields = {key: now if value == "{now}" else value for key, value in declaration.sample.items()}
+    return declaration.model.model_validate(fields)
 
 
 class WebhookEnvelope(EventModel):

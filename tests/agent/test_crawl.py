@@ -284,7 +284,7 @@ def test_a_site_that_forbids_or_fails_robots_txt_is_not_crawled(
 
 
 def test_the_servers_ssrf_guard_refuses_loopback_unless_allowed(site: Site) -> None:
-    from widget.server.ssrf import guarded_client
+    from widget.server.webhooks.ssrf import guarded_client
 
     shop(site)
     refused = re.escape("refusing to send to '127.0.0.1'")

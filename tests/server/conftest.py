@@ -20,8 +20,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from widget.server.app import create_app
-from widget.server.config import Settings
-from widget.server.outbox import OutboxEvent
+from widget.server.core.config import Settings
+from widget.server.webhooks.outbox import OutboxEvent
 
 ADMIN_KEY = "test-admin-key-0123456789"
 APP_DIR = "bundle/app-0123456789ab"

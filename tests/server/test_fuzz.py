@@ -21,11 +21,10 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
+from tests.server.conftest import ADMIN_KEY, LoopbackServer
 from widget.server.app import create_app
-from widget.server.config import Settings
-from widget.server.delivery import DeliveryWorker
-
-from .conftest import ADMIN_KEY, LoopbackServer
+from widget.server.core.config import Settings
+from widget.server.webhooks.worker import DeliveryWorker
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("WIDGET_FUZZ_EXAMPLES", "12"))
@@ -70,6 +69,11 @@ def test_every_operation_answers_as_its_document_says(
         f"{fuzzed.url}/v1/openapi.json",
         "--checks",
         "all",
+        # The hooks give every request real credentials (a probe that strips them gets them back),
+        # so these two would flag the hooks, not the API; refusals without or with a wrong key or
+        # token are tested directly (tests/server/test_openapi.py and the router tests).
+        "--exclude-checks",
+        "ignored_auth,missing_required_header",
         "--max-examples",
         str(EXAMPLES),
         "--max-time",

@@ -4,47 +4,46 @@ It opens the database, creates missing tables (and adds newer columns to old one
 agent, bounds request bodies, mounts the chat, admin and static routers, and runs the background
 services for as long as the app lives.
 
-Adding a background service: append an object with `start()`/`stop()` (sync or async, see
-`widget.server.services`) to `app.state.services` before the app starts, e.g. in an extension's
-`install(app)`. Adding routes or tables from another module: give that module
-`install(app: FastAPI) -> None` and list it in `EXTENSIONS`; it runs before tables are created, so
-models it imports get their tables too. `app.state` holds `settings`, `engine`, `sessions` (the
-sessionmaker), `agent`, `knowledge` and `services`.
+The map: `core/` (what every part shares), `chat/`, `agents/`, `leads/`, `webhooks/`, `crm/` and
+`dashboard/`, each with its tables, services and router; this module includes every router and
+starts every background service. Adding a service: append an object with `start()`/`stop()` (sync
+or async, see `widget.server.core.services`) to `app.state.services` before the app starts. Adding
+a table: put it in its package's `tables.py` and import it in `widget.server.tables`. `app.state`
+holds `settings`, `engine`, `sessions` (the sessionmaker), `agent`, `knowledge`, `delivery_worker`,
+`training_worker` and `services`.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from widget.server import models as _models  # noqa: F401  (registers the tables)
-from widget.server import outbox as _outbox  # noqa: F401  (registers the outbox table)
-from widget.server import rate_limits as _rate_limits  # noqa: F401  (registers its table)
-from widget.server.body_limits import BodyLimitMiddleware, BodyLimits
-from widget.server.config import Settings
-from widget.server.db import make_engine, make_sessionmaker
-from widget.server.errors import install_error_handlers
-from widget.server.idle import IdleSweeper
-from widget.server.knowledge_cache import KnowledgeCache
-from widget.server.schema_upgrade import create_schema
-from widget.server.seed import seed_demo
-from widget.server.services import Service, call_maybe_async
+from widget.server import tables as _tables  # noqa: F401  (registers every table)
+from widget.server.agents import router as agents_router
+from widget.server.agents import training_router
+from widget.server.agents.knowledge_cache import KnowledgeCache
+from widget.server.agents.seed import seed_demo
+from widget.server.agents.training_jobs import TrainingWorker
+from widget.server.chat import router as chat_router
+from widget.server.chat.idle import IdleSweeper
+from widget.server.core import static
+from widget.server.core.body_limits import BodyLimitMiddleware, BodyLimits
+from widget.server.core.config import Settings
+from widget.server.core.db import make_engine, make_sessionmaker
+from widget.server.core.errors import install_error_handlers
+from widget.server.core.schema_upgrade import create_schema
+from widget.server.core.services import Service, call_maybe_async
+from widget.server.crm import router as crm_router
+from widget.server.dashboard import pages as dashboard_pages
+from widget.server.leads import router as leads_router
+from widget.server.webhooks import router as webhooks_router
+from widget.server.webhooks.worker import DeliveryWorker
 
 if TYPE_CHECKING:
     from widget.agent.core import Agent
-
-# Modules owned by other parts of the server, wired in when present: each has `install(app)`.
-EXTENSIONS: tuple[str, ...] = (
-    "widget.server.webhooks_api",
-    "widget.server.delivery",
-    "widget.server.crm_api",
-    "widget.server.dashboard",
-)
 
 
 def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
@@ -81,20 +80,29 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.agent = agent
     app.state.knowledge = KnowledgeCache(sessions)
+    # Deliveries, CRM actions and trainings run here and in any `python -m widget.server.delivery`
+    # process on the same database.
+    app.state.delivery_worker = DeliveryWorker(settings, sessions)
+    app.state.training_worker = TrainingWorker(
+        sessions,
+        worker_id=app.state.delivery_worker.worker_id,
+        busy_timeout=settings.database_busy_timeout,
+    )
     services: list[Service] = [
         IdleSweeper(sessions, idle_minutes=settings.conversation_idle_minutes),
+        app.state.delivery_worker,
+        app.state.training_worker,
     ]
     app.state.services = services
 
-    from widget.server import agents_api, chat_api, leads_api, static, training
-
-    app.include_router(chat_api.router)
-    app.include_router(agents_api.router)
-    app.include_router(training.router)
-    app.include_router(leads_api.router)
-    for name in EXTENSIONS:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).install(app)
+    app.include_router(chat_router.router)
+    app.include_router(agents_router.router)
+    app.include_router(training_router.router)
+    app.include_router(leads_router.router)
+    app.include_router(webhooks_router.router)
+    app.include_router(webhooks_router.events_router)
+    app.include_router(crm_router.router)
+    app.include_router(dashboard_pages.router)
     # Last: the static router ends in a catch-all path.
     app.include_router(static.router)
 

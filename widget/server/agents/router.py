@@ -1,0 +1,186 @@
+"""Admin API for agents: read, create, and change them (`agent.updated` names what changed)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+from pydantic import Field, field_validator
+from sqlalchemy import select
+
+from widget.events import AgentUpdatedData
+from widget.server.agents.tables import Agent
+from widget.server.core.api_models import (
+    NOT_BLANK,
+    ApiModel,
+    RequestModel,
+    Timestamp,
+    is_blank,
+    not_null,
+)
+from widget.server.core.db import transaction, utcnow
+from widget.server.core.deps import SessionsDep, require_admin
+from widget.server.core.errors import ADMIN_ERRORS, ApiError
+from widget.server.core.ids import new_id
+from widget.server.core.origins import ORIGIN_PATTERN, normalize_origins
+from widget.server.webhooks.outbox import enqueue
+
+router = APIRouter(
+    prefix="/v1/agents",
+    tags=["agents"],
+    dependencies=[Depends(require_admin)],
+    responses=ADMIN_ERRORS,
+)
+
+DEFAULT_PROMPT = (
+    "You are a helpful assistant on this website. Answer from the training documents; when a "
+    "visitor wants to be contacted, ask for their email address."
+)
+DEFAULT_WELCOME = "Hi! How can I help you today?"
+
+Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})]
+Prompt = Annotated[str, Field(max_length=20_000)]
+Welcome = Annotated[str, Field(max_length=2_000)]
+Origins = Annotated[
+    list[Annotated[str, Field(json_schema_extra={"pattern": ORIGIN_PATTERN})]],
+    Field(max_length=100),
+]
+
+
+def _check_name(value: str) -> str:
+    if is_blank(value):
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+class AgentOut(ApiModel):
+    agent_id: str
+    name: str
+    prompt: str
+    welcome_message: str
+    allowed_origins: list[str]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class AgentList(ApiModel):
+    agents: list[AgentOut]
+
+
+class AgentCreateIn(RequestModel):
+    name: Name
+    prompt: Prompt = DEFAULT_PROMPT
+    welcome_message: Welcome = DEFAULT_WELCOME
+    allowed_origins: Origins = Field(default_factory=list)
+
+    _name = field_validator("name")(_check_name)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return normalize_origins(value)
+
+
+class AgentPatchIn(RequestModel):
+    """Every field is optional; a field given as null is refused (there is nothing to unset)."""
+
+    name: Name | None = Field(default=None, json_schema_extra=not_null)
+    prompt: Prompt | None = Field(default=None, json_schema_extra=not_null)
+    welcome_message: Welcome | None = Field(default=None, json_schema_extra=not_null)
+    allowed_origins: Origins | None = Field(default=None, json_schema_extra=not_null)
+
+    @field_validator("name", "prompt", "welcome_message", "allowed_origins", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null; leave the field out to keep its value")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else _check_name(value)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else normalize_origins(value)
+
+
+# The API's names for the model's columns, in the order `changes` lists them.
+PATCHABLE = (
+    ("name", "name"),
+    ("prompt", "prompt"),
+    ("welcome_message", "welcomeMessage"),
+    ("allowed_origins", "allowedOrigins"),
+)
+
+
+def agent_out(agent: Agent) -> AgentOut:
+    return AgentOut(
+        agent_id=agent.id,
+        name=agent.name,
+        prompt=agent.prompt,
+        welcome_message=agent.welcome_message,
+        allowed_origins=list(agent.allowed_origins),
+        created_at=agent.created_at,
+        updated_at=agent.updated_at,
+    )
+
+
+AgentId = Annotated[str, Path(max_length=64)]
+
+
+@router.get("", response_model=AgentList)
+def list_agents(sessions: SessionsDep) -> AgentList:
+    with sessions() as session:
+        agents = session.scalars(select(Agent).order_by(Agent.created_at)).all()
+        return AgentList(agents=[agent_out(a) for a in agents])
+
+
+@router.post("", status_code=201, response_model=AgentOut)
+def create_agent(body: AgentCreateIn, sessions: SessionsDep) -> AgentOut:
+    now = utcnow()
+    with transaction(sessions) as session:
+        agent = Agent(
+            id=new_id("ag"),
+            name=body.name,
+            prompt=body.prompt,
+            welcome_message=body.welcome_message,
+            allowed_origins=body.allowed_origins,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(agent)
+        return agent_out(agent)
+
+
+@router.get("/{agent_id}", response_model=AgentOut)
+def get_agent(agent_id: AgentId, sessions: SessionsDep) -> AgentOut:
+    with sessions() as session:
+        agent = session.get(Agent, agent_id)
+        if agent is None:
+            raise ApiError(404, "not_found", f"No agent {agent_id!r}.")
+        return agent_out(agent)
+
+
+@router.patch("/{agent_id}", response_model=AgentOut)
+def patch_agent(agent_id: AgentId, body: AgentPatchIn, sessions: SessionsDep) -> AgentOut:
+    with transaction(sessions) as session:
+        agent = session.get(Agent, agent_id)
+        if agent is None:
+            raise ApiError(404, "not_found", f"No agent {agent_id!r}.")
+        changes = []
+        for attribute, api_name in PATCHABLE:
+            value = getattr(body, attribute)
+            if value is not None and value != getattr(agent, attribute):
+                setattr(agent, attribute, value)
+                changes.append(api_name)
+        if changes:
+            agent.updated_at = utcnow()
+            enqueue(
+                session,
+                "agent.updated",
+                AgentUpdatedData(agent_id=agent.id, updated_at=agent.updated_at, changes=changes),
+            )
+        return agent_out(agent)

@@ -1,0 +1,74 @@
+"""Training's service functions: store a training's chunks, or record why it failed.
+
+Both run in the caller's transaction and raise the matching webhook event through the outbox. The
+training worker (`widget.server.agents.training_jobs`) and the demo seed call them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from widget.agent.knowledge import Chunk
+from widget.events import TrainingCompletedData, TrainingFailedData
+from widget.server.agents.tables import KnowledgeChunk, Training
+from widget.server.core.db import utcnow
+from widget.server.webhooks.outbox import enqueue
+
+
+def store_chunks(
+    session: Session, training: Training, chunks: list[Chunk], *, raise_event: bool = True
+) -> None:
+    """Replace the agent's chunks from `training.source` and mark the training completed."""
+    now = utcnow()
+    session.execute(
+        delete(KnowledgeChunk).where(
+            KnowledgeChunk.agent_id == training.agent_id,
+            KnowledgeChunk.source == training.source,
+        )
+    )
+    session.add_all(
+        KnowledgeChunk(
+            agent_id=training.agent_id,
+            training_id=training.id,
+            source=training.source,
+            document=chunk.document,
+            text=chunk.text,
+        )
+        for chunk in chunks
+    )
+    training.status = "completed"
+    training.data_count = len(chunks)
+    training.finished_at = now
+    training.documents = None
+    if raise_event:
+        enqueue(
+            session,
+            "training.completed",
+            TrainingCompletedData(
+                training_id=training.id,
+                agent_id=training.agent_id,
+                source=training.source,
+                data_count=len(chunks),
+                completed_at=now,
+            ),
+        )
+
+
+def fail_training(session: Session, training: Training, error: str) -> None:
+    now = utcnow()
+    training.status = "failed"
+    training.error = error
+    training.finished_at = now
+    training.documents = None
+    enqueue(
+        session,
+        "training.failed",
+        TrainingFailedData(
+            training_id=training.id,
+            agent_id=training.agent_id,
+            source=training.source,
+            error=error,
+            failed_at=now,
+        ),
+    )

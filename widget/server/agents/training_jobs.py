@@ -1,0 +1,204 @@
+"""The training worker: pending trainings, claimed from the database, chunked in a child process.
+
+It runs wherever deliveries run: inside `python -m widget serve` (a service of the app) and in every
+`python -m widget.server.delivery` process. Several of them share one database safely:
+
+1. Claim: the oldest pending (or abandoned) training is leased with ONE conditional UPDATE
+   (`claimed_by`, `claimed_until`); a training another worker holds no longer matches, so one
+   worker runs it. While it works, the worker renews its lease; a worker that dies (even by kill -9)
+   stops renewing, the lease runs out and another worker takes the training, so a restart resumes.
+2. Chunk: the documents become chunks in a child process (a one-process pool kept for the worker's
+   life), so this CPU work never competes with request handlers for the interpreter lock.
+3. Store: chunks, status and the `training.completed` / `training.failed` event are written in one
+   transaction, only while the claim still holds: a training is stored, and announced, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import socket
+import threading
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from widget.agent.knowledge import Chunk, UnusableDocument
+from widget.server.agents.tables import Training
+from widget.server.agents.training import fail_training, store_chunks
+from widget.server.agents.training_chunks import chunk_documents
+from widget.server.agents.training_wakeups import add_training_waker, remove_training_waker
+from widget.server.core.db import DEFAULT_BUSY_TIMEOUT, transaction, utcnow, writer_turn
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(seconds=60)
+UNFINISHED = ("pending", "running")
+
+
+class _ClaimLost(Exception):
+    """Another worker holds the training now (our lease ran out); drop what we computed."""
+
+
+def claim_next(
+    sessions: sessionmaker[Session], token: str, lease: timedelta, busy_timeout: float
+) -> int | None:
+    """Lease the oldest training nobody holds; its id, or None when there is none."""
+    now = utcnow()
+    free = or_(Training.claimed_until.is_(None), Training.claimed_until < now)
+    with writer_turn(busy_timeout), transaction(sessions) as session:
+        candidates = session.scalars(
+            select(Training.id)
+            .where(Training.status.in_(UNFINISHED), free)
+            .order_by(Training.id)
+            .limit(5)
+        ).all()
+        for training_id in candidates:
+            won = session.execute(
+                update(Training)
+                .where(Training.id == training_id, Training.status.in_(UNFINISHED), free)
+                .values(status="running", claimed_by=token, claimed_until=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            if won.rowcount == 1:  # type: ignore[attr-defined]
+                return training_id
+    return None
+
+
+def _hold(session: Session, training_id: int, token: str, lease: timedelta) -> None:
+    """Extend our lease in the caller's transaction; _ClaimLost if it is no longer ours."""
+    renewed = session.execute(
+        update(Training)
+        .where(Training.id == training_id, Training.claimed_by == token)
+        .values(claimed_until=utcnow() + lease)
+        .execution_options(synchronize_session=False)
+    )
+    if renewed.rowcount != 1:  # type: ignore[attr-defined]
+        raise _ClaimLost
+
+
+class TrainingWorker:
+    """A service (`start()`/`stop()`): one thread that runs claimed trainings one at a time."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        worker_id: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        poll_interval: float = 1.0,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ) -> None:
+        self.sessions = sessions
+        self.worker_id = worker_id or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.busy_timeout = busy_timeout
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        add_training_waker(self.wake)
+        self._thread = threading.Thread(target=self._loop, name="training-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        remove_training_waker(self.wake)
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._pool is not None:
+            # A training cut short here keeps its lease until it runs out; then it runs again.
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            ran = False
+            try:
+                ran = self.run_one()
+            except Exception:
+                # A locked or briefly unreachable database: try again at the next poll.
+                log.exception("training worker %s: looking for work failed", self.worker_id)
+            if not ran:
+                self._wake.wait(self.poll_interval)
+                self._wake.clear()
+
+    def run_one(self) -> bool:
+        """Claim and run the next training; False when there was none."""
+        token = f"{self.worker_id}/{uuid.uuid4().hex}"
+        training_id = claim_next(self.sessions, token, self.lease, self.busy_timeout)
+        if training_id is None:
+            return False
+        try:
+            self._run(training_id, token)
+        except _ClaimLost:
+            log.warning("training %s: lease lost; another worker runs it", training_id)
+        return True
+
+    def _run(self, training_id: int, token: str) -> None:
+        with self.sessions() as session:
+            documents = list(session.get_one(Training, training_id).documents or [])
+        renewing = threading.Event()
+        renewer = threading.Thread(
+            target=self._renew, args=(training_id, token, renewing), daemon=True
+        )
+        renewer.start()
+        try:
+            chunks, error = self._chunk(training_id, documents)
+        finally:
+            renewing.set()
+            renewer.join()
+        with writer_turn(self.busy_timeout), transaction(self.sessions) as session:
+            _hold(session, training_id, token, self.lease)
+            training = session.get_one(Training, training_id)
+            if error is None:
+                store_chunks(session, training, chunks)
+            else:
+                fail_training(session, training, error)
+            training.claimed_by = None
+            training.claimed_until = None
+
+    def _chunk(
+        self, training_id: int, documents: list[dict[str, str]]
+    ) -> tuple[list[Chunk], str | None]:
+        try:
+            return self._in_child(documents), None
+        except UnusableDocument as exc:
+            return [], exc.reason
+        except BrokenProcessPool:
+            self._pool = None
+            raise  # the lease runs out and the training is tried again
+        except Exception as exc:
+            log.exception("training %s could not be processed", training_id)
+            return [], f"internal error while processing the documents: {exc}"
+
+    def _in_child(self, documents: list[dict[str, str]]) -> list[Chunk]:
+        if self._pool is None:
+            # Spawned, not forked: this process has threads, whose locks a fork would copy held.
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool.submit(chunk_documents, documents).result()
+
+    def _renew(self, training_id: int, token: str, done: threading.Event) -> None:
+        while not done.wait(self.lease.total_seconds() / 4):
+            try:
+                with writer_turn(self.busy_timeout), transaction(self.sessions) as session:
+                    _hold(session, training_id, token, self.lease)
+            except _ClaimLost:
+                return
+            except Exception:
+                log.exception("training %s: renewing the lease failed", training_id)

@@ -1,0 +1,42 @@
+"""The chat tables: conversations and their messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from widget.server.core.db import Base, UTCDateTime, utcnow
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    # SHA-256 hex of the visitor token: a leaked database does not let anyone post as the visitor.
+    visitor_token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    # Set with the first visitor message, which is also when `conversation.started` is raised.
+    first_user_message: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("conversation_id", "client_message_id"),)
+
+    # An integer key keeps the transcript in insertion order even when two times are equal.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # "user" | "assistant"
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The frame's id for a visitor message: a retry with the same id gets the stored reply.
+    client_message_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    # On an assistant message: the visitor message it answers, and the lead it first captured.
+    reply_to_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    captured_lead_id: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -1,0 +1,255 @@
+"""The browser bundle, served from `Settings.bundle_dir` (what `make build` produces).
+
+- `/` is `demo.html`; `/widget.js`, `/frame.html`, `/snippet.html` and every other file under
+  the bundle dir are served by their path. Paths with empty, `.`, `..` or dot-file segments are
+  refused, so nothing outside the bundle dir is reachable.
+- `/frame.html?agent=<agentId>` gets the agent's public settings (agentId, name, welcomeMessage)
+  as JSON in place of `{{AGENT}}`, and `Content-Security-Policy: frame-ancestors <origins>` from
+  the agent's allowed origins, so only those sites can embed the chat. An agent allowing `*` (the
+  demo) gets no frame-ancestors restriction at all: CSP's own `*` would still refuse `file:` pages.
+  An unknown agent gets a 404 HTML page, a missing `agent` parameter a 400 one.
+- Caching: a file is immutable (`max-age=31536000, immutable`) when any segment of its path contains
+  `@` (`pyodide@314.0.7/`) or a `-<8+ hex digits>` content hash (`app-1a2b3c4d5e6f/`), or it is a
+  wheel (`.whl`: its name carries its version). Everything else is `no-cache` with an ETag, so a
+  browser revalidates and gets 304 while the file is unchanged.
+- A `<file>.br` or `<file>.gz` beside a file is served instead when the request accepts that
+  encoding (brotli preferred), with `Content-Encoding` and `Vary: Accept-Encoding`. The frame,
+  filled in per request, is compressed as it is sent.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import html
+import json
+import mimetypes
+import os
+import re
+from pathlib import Path
+from typing import Annotated
+
+import brotli  # type: ignore[import-untyped]
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from widget.server.agents.tables import Agent
+from widget.server.core.deps import SessionsDep, SettingsDep
+from widget.server.core.errors import error_response
+
+router = APIRouter(include_in_schema=False)
+
+AGENT_PLACEHOLDER = "{{AGENT}}"
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+_HASHED_SEGMENT = re.compile(r"-[0-9a-fA-F]{8,}(?:\.|$)")
+_MEDIA_TYPES = {
+    ".wasm": "application/wasm",
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".json": "application/json",
+    ".whl": "application/zip",
+    ".zip": "application/zip",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".map": "application/json",
+    ".toml": "text/plain; charset=utf-8",
+    # TypeScript has no registered type, and the system table may say Qt Linguist or MPEG-TS.
+    ".ts": "text/plain; charset=utf-8",
+    ".py": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+# Preference order when a request accepts several.
+_ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+# Compressing a few KB at these levels takes well under a millisecond.
+_LIVE_COMPRESSORS = {
+    "br": lambda data: bytes(brotli.compress(data, quality=5)),
+    "gzip": lambda data: gzip.compress(data, compresslevel=6, mtime=0),
+}
+
+
+def is_immutable(relative_path: str) -> bool:
+    segments = relative_path.split("/")
+    if segments[-1].endswith(".whl"):
+        return True
+    return any("@" in s or _HASHED_SEGMENT.search(s) for s in segments)
+
+
+def media_type(path: str) -> str:
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in _MEDIA_TYPES:
+        return _MEDIA_TYPES[suffix]
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def accepted_encodings(header: str) -> set[str]:
+    """Content codings the client accepts (q > 0) from an Accept-Encoding header."""
+    accepted: set[str] = set()
+    refused: set[str] = set()
+    for item in header.split(","):
+        coding, _, params = item.strip().partition(";")
+        coding = coding.strip().lower()
+        if not coding:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        (accepted if q > 0 else refused).add(coding)
+    if "*" in accepted:
+        accepted |= {c for c, _ in _ENCODINGS} - refused
+    return accepted - refused
+
+
+def resolve(bundle_dir: Path, relative_path: str) -> Path | None:
+    """The file for a URL path inside the bundle dir, or None; never anything outside it."""
+    segments = relative_path.split("/")
+    for s in segments:
+        if s in ("", ".", "..") or "\\" in s or "\0" in s or s.startswith("."):
+            return None
+    candidate = bundle_dir.joinpath(*segments)
+    return candidate if candidate.is_file() else None
+
+
+def _etag(stat: os.stat_result, encoding: str | None) -> str:
+    base = f"{stat.st_mtime_ns}-{stat.st_size}-{encoding or 'identity'}"
+    return '"' + hashlib.sha256(base.encode()).hexdigest()[:32] + '"'
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    if if_none_match.strip() == "*":
+        return True
+    # Weak comparison, as RFC 9110 asks for If-None-Match.
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return etag in tags
+
+
+def file_response(
+    request: Request,
+    path: Path,
+    relative_path: str,
+    extra_headers: dict[str, str] | None = None,
+) -> Response:
+    headers = {"X-Content-Type-Options": "nosniff", **(extra_headers or {})}
+    headers["Cache-Control"] = IMMUTABLE if is_immutable(relative_path) else REVALIDATE
+    served, encoding = path, None
+    variants = [(c, path.with_name(path.name + s)) for c, s in _ENCODINGS]
+    existing = [(c, p) for c, p in variants if p.is_file()]
+    if existing:
+        headers["Vary"] = "Accept-Encoding"
+        accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
+        for coding, variant in existing:
+            if coding in accepted:
+                served, encoding = variant, coding
+                headers["Content-Encoding"] = coding
+                break
+    stat = served.stat()
+    etag = _etag(stat, encoding)
+    headers["ETag"] = etag
+    if _etag_matches(request.headers.get("if-none-match", ""), etag):
+        headers.pop("Content-Encoding", None)
+        return Response(status_code=304, headers=headers)
+    return FileResponse(served, headers=headers, media_type=media_type(path.name), stat_result=stat)
+
+
+def not_found_page(message: str, status: int = 404) -> HTMLResponse:
+    body = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Not found</title>"
+        f"<p>{html.escape(message)}</p></html>"
+    )
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def frame_ancestors(allowed_origins: list[str]) -> str | None:
+    """The CSP for the frame, or None when any site may embed it."""
+    if "*" in allowed_origins:
+        return None
+    return "frame-ancestors " + (" ".join(allowed_origins) if allowed_origins else "'none'")
+
+
+def _bundle_file(request: Request, bundle_dir: Path, name: str) -> Response:
+    path = resolve(bundle_dir, name)
+    if path is None:
+        return not_found_page(f"{name} is not in the bundle; run `make build`.")
+    return file_response(request, path, name)
+
+
+@router.api_route("/", methods=["GET", "HEAD"])
+def demo_page(request: Request, settings: SettingsDep) -> Response:
+    return _bundle_file(request, settings.bundle_dir, "demo.html")
+
+
+def agent_json_for_script(agent: Agent) -> str:
+    """The agent's public settings as JSON that is safe inside a `<script>` element."""
+    text = json.dumps(
+        {"agentId": agent.id, "name": agent.name, "welcomeMessage": agent.welcome_message},
+        ensure_ascii=False,
+    )
+    # "</script>" or "<!--" in a name must not end the element; JSON reads the escapes back.
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escape)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+@router.api_route("/frame.html", methods=["GET", "HEAD"])
+async def frame_page(
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    agent: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """The frame with the agent's public settings filled in (`{{AGENT}}`) and its CSP."""
+    if not agent:
+        return not_found_page("The frame needs ?agent=<agentId>.", status=400)
+    agent_id = agent
+
+    def load() -> tuple[list[str], str] | None:
+        with sessions() as session:
+            row = session.get(Agent, agent_id)
+            if row is None:
+                return None
+            return list(row.allowed_origins), agent_json_for_script(row)
+
+    found = await run_in_threadpool(load)
+    if found is None:
+        return not_found_page(f"No agent {agent_id!r} on this server.")
+    origins, agent_json = found
+    path = resolve(settings.bundle_dir, "frame.html")
+    if path is None:
+        return not_found_page("frame.html is not in the bundle; run `make build`.")
+    template = await run_in_threadpool(path.read_text, "utf-8")
+    body = template.replace(AGENT_PLACEHOLDER, agent_json).encode()
+    accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
+    encoding = next((c for c, _ in _ENCODINGS if c in accepted), None)
+    etag = '"' + hashlib.sha256(body + (encoding or "").encode()).hexdigest()[:32] + '"'
+    headers = {
+        "Cache-Control": REVALIDATE,
+        "ETag": etag,
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+    }
+    csp = frame_ancestors(origins)
+    if csp:
+        headers["Content-Security-Policy"] = csp
+    if _etag_matches(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers=headers)
+    if encoding is not None:
+        body = _LIVE_COMPRESSORS[encoding](body)
+        headers["Content-Encoding"] = encoding
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+@router.api_route("/{file_path:path}", methods=["GET", "HEAD"])
+def bundle_file(file_path: str, request: Request, settings: SettingsDep) -> Response:
+    if file_path.startswith("v1/"):
+        # An unknown API path answers in the API's JSON shape, not with an HTML page.
+        return error_response(404, "not_found", f"No API endpoint at /{file_path}.")
+    path = resolve(settings.bundle_dir, file_path)
+    if path is None:
+        return not_found_page(f"/{file_path} is not here.")
+    return file_response(request, path, file_path)

@@ -1,0 +1,1 @@
+"""What visitors left behind: leads and conversations for the owner (admin API, CSV export)."""

@@ -1,0 +1,69 @@
+"""The transactional outbox: webhook events are written in the same transaction as the change.
+
+A caller that changes state calls `enqueue(session, event, data)` before committing; the event
+exists if and only if the change commits. The body is built (and so validated) here, at the source,
+so a mistake fails the caller's transaction instead of a delivery hours later. The delivery worker
+(`widget.server.delivery`) fans rows out to subscribed endpoints and CRM actions.
+
+Committing a session that enqueued something wakes the delivery workers of this process, so a
+delivery starts at once instead of at the next poll.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from widget.events import webhook_body
+from widget.server.core.db import Base, UTCDateTime
+from widget.server.core.wakeups import Wakers
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event: Mapped[str] = mapped_column(String(64), index=True)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The data model's JSON (camelCase), for readers such as the CRM actions.
+    data_json: Mapped[str] = mapped_column(Text)
+    # The exact webhook body every delivery of this event sends and signs.
+    body: Mapped[str] = mapped_column(Text)
+    fanned_out: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+_WAKERS = Wakers()
+_HOOKED = "widget.outbox.wake_on_commit"
+# Call `wake()` after every commit that enqueued an event (a worker's `wake`).
+add_waker = _WAKERS.add
+remove_waker = _WAKERS.remove
+wake_workers = _WAKERS.wake_all
+
+
+def _wake_after_commit(_session: Session) -> None:
+    wake_workers()
+
+
+def enqueue(session: Session, event: str, data: BaseModel) -> OutboxEvent:
+    """Record webhook `event` with its `data` model in the caller's transaction.
+
+    Raises ValueError (pydantic's ValidationError) when `event` is not one of the nine webhook
+    events or `data` is not that event's model.
+    """
+    now = datetime.now(UTC)
+    row = OutboxEvent(
+        event=event,
+        timestamp=now,
+        data_json=data.model_dump_json(by_alias=True),
+        body=webhook_body(event, data, now).decode("utf-8"),
+    )
+    session.add(row)
+    if not session.info.get(_HOOKED):
+        # Sessions are short-lived; one listener per session, kept for its life (a wake is cheap).
+        session.info[_HOOKED] = True
+        sa_event.listen(session, "after_commit", _wake_after_commit)
+    return row
