@@ -1,7 +1,5 @@
 """The frame's chat bodies (widget/contracts/chat.py) name exactly the fields of the server's
 models, required and optional alike, nested models included, in each direction the frame uses.
-
-Read-only use of the server: its models are found under either of the paths they may live at.
 """
 
 from __future__ import annotations
@@ -14,9 +12,8 @@ from pydantic import BaseModel
 
 from widget.contracts import chat
 
-# Where the server's chat models live (the first path that imports wins).
-SERVER_MODULES = ("widget.server.chat.schemas", "widget.server.chat_api")
-ERROR_MODULES = ("widget.server.errors", "widget.server.core.errors")
+SERVER_MODULES = ("widget.server.chat.schemas",)
+ERROR_MODULES = ("widget.server.core.errors",)
 
 
 def _server_model(name: str, modules: tuple[str, ...] = SERVER_MODULES) -> type[BaseModel]:

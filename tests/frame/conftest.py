@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from tests.frame.fakes import MemoryStorage
 from widget.server.app import create_app
-from widget.server.config import Settings
+from widget.server.core.config import Settings
 
 
 @pytest.fixture
