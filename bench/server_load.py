@@ -119,9 +119,19 @@ class Receiver:
 def receiver(tmp: Path, secret: str) -> Iterator[Receiver]:
     port = free_port()
     log = tmp / f"receiver-{port}.log"
+    secret_arg = ["--secret", secret]
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.receiver", "--port", str(port), "--secret", secret],
+            [
+                sys.executable,
+                "-m",
+                "widget",
+                "receive",
+                "--silent",
+                "--port",
+                str(port),
+                *secret_arg,
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -5,7 +5,7 @@
   same server, with the same caching and compression, as the widget;
 - the host site on `localhost` (another site, so the frame is cross-site as on a customer's page):
   a static server for the bench's host pages;
-- a webhook receiver process that verifies every signature (see `bench.receiver`).
+- a webhook receiver process that verifies every signature (`python -m widget receive --silent`).
 """
 
 from __future__ import annotations

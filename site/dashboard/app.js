@@ -58,7 +58,7 @@ function fillAgentSelect() {
 }
 
 async function loadAgents(selectId) {
-  state.agents = (await api("GET", "/v1/agents")).agents;
+  state.agents = (await api("GET", "/v1/agents")).data;
   if (selectId) state.agentId = selectId;
   if (state.agentId) sessionStorage.setItem(AGENT_KEY, state.agentId);
   fillAgentSelect();
@@ -191,7 +191,7 @@ signinForm.addEventListener("submit", async (event) => {
   button.disabled = true;
   signinError.textContent = "";
   try {
-    const { agents } = await api("GET", "/v1/agents", undefined, { key });
+    const { data: agents } = await api("GET", "/v1/agents", undefined, { key });
     adminKey.set(key);
     keyInput.value = "";
     keyInput.removeAttribute("aria-invalid");

@@ -88,7 +88,7 @@ def test_a_conversation_fires_every_event_in_order_and_one_lead(
     with widget_server.admin() as admin:
         leads = [
             lead
-            for lead in admin.get("/v1/leads").json()["leads"]
+            for lead in admin.get("/v1/leads").json()["data"]
             if lead["conversationId"] == conversation_id
         ]
     assert len(leads) == 1

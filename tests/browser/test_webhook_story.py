@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -12,33 +11,25 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import HostSite, WidgetServer, wait_ready_
 from tests.server.conftest import wait_until
 from widget.events import WEBHOOK_EVENTS, parse_webhook
-from widget.receiver import Receiver
+from widget.receiver import WebhookReceiver, running
 
 
 @pytest.fixture
-def registered_receiver(widget_server: WidgetServer) -> Iterator[Receiver]:
-    probe = Receiver(("127.0.0.1", 0), "whsec_" + "A" * 32, quiet=True)
-    port = probe.server_address[1]
-    probe.server_close()
-    with widget_server.admin() as admin:
-        created = admin.post(
-            "/v1/webhooks",
-            json={"url": f"http://127.0.0.1:{port}/", "events": list(WEBHOOK_EVENTS)},
-        )
-        assert created.status_code == 201, created.text
-        endpoint = created.json()
-    receiver = Receiver(("127.0.0.1", port), endpoint["secret"], quiet=True)
-    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.shutdown()
-    receiver.server_close()
-    with widget_server.admin() as admin:
-        admin.delete(f"/v1/webhooks/{endpoint['id']}")
+def registered_receiver(widget_server: WidgetServer) -> Iterator[WebhookReceiver]:
+    # Until the endpoint exists there is no secret: what arrives before is refused and retried.
+    with running("whsec_" + "A" * 32) as (receiver, url):
+        with widget_server.admin() as admin:
+            created = admin.post("/v1/webhooks", json={"url": url, "events": list(WEBHOOK_EVENTS)})
+            assert created.status_code == 201, created.text
+            endpoint = created.json()
+        receiver.use_secret(endpoint["secret"])
+        yield receiver
+        with widget_server.admin() as admin:
+            admin.delete(f"/v1/webhooks/{endpoint['id']}")
 
 
 def test_a_chat_in_the_browser_arrives_as_verified_webhooks(
-    page: Page, host_site: HostSite, registered_receiver: Receiver
+    page: Page, host_site: HostSite, registered_receiver: WebhookReceiver
 ) -> None:
     page.goto(host_site.page(host_site.snippet()))
     wait_ready_(page)

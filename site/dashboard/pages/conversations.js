@@ -19,7 +19,7 @@ function conversationRow(c) {
 }
 
 async function list(view, ctx) {
-  const { conversations } = await get(withQuery("/v1/conversations", { agentId: ctx.agent.agentId, limit: PAGE_SIZE }));
+  const { data: conversations } = await get(withQuery("/v1/conversations", { agentId: ctx.agent.agentId, limit: PAGE_SIZE }));
   if (ctx.signal.aborted) return;
   if (!conversations.length) {
     view.append(card(null, h("p", { class: "muted" }, "No conversations yet. Open the chat on the Install page preview or your site and say hello.")));

@@ -114,7 +114,7 @@ export async function render(view, ctx) {
   let timer = 0;
   const refresh = async () => {
     clearTimeout(timer);
-    const { trainings } = await get(`/v1/agents/${seg(agentId)}/training`);
+    const { data: trainings } = await get(`/v1/agents/${seg(agentId)}/training`);
     if (ctx.signal.aborted) return;
     empty.hidden = trainings.length > 0;
     runsTable.hidden = trainings.length === 0;

@@ -38,7 +38,7 @@ export async function render(view, ctx) {
   const load = async () => {
     const ticket = ++latest;
     const q = search.value.trim();
-    const { leads } = await get(withQuery("/v1/leads", { agentId, q, limit: PAGE_SIZE }));
+    const { data: leads } = await get(withQuery("/v1/leads", { agentId, q, limit: PAGE_SIZE }));
     if (ticket !== latest || ctx.signal.aborted) return; // a newer search is on its way
     body.replaceChildren(...leads.map(leadRow));
     leadsTable.hidden = leads.length === 0;

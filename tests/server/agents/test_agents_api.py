@@ -96,7 +96,7 @@ def test_create_an_agent(client: httpx.Client, admin: dict[str, str]) -> None:
     assert created.status_code == 201
     agent = created.json()
     assert agent["agentId"].startswith("ag_")
-    listed = client.get("/v1/agents", headers=admin).json()["agents"]
+    listed = client.get("/v1/agents", headers=admin).json()["data"]
     assert [a["agentId"] for a in listed] == ["ag_demo", agent["agentId"]]
 
 
@@ -216,7 +216,7 @@ def test_training_the_same_source_again_replaces_it(
     assert "55 euros" in reply
     assert "40 euros" not in reply
 
-    trainings = client.get(f"/v1/agents/{agent_id}/training", headers=admin).json()["trainings"]
+    trainings = client.get(f"/v1/agents/{agent_id}/training", headers=admin).json()["data"]
     assert [t["status"] for t in trainings] == ["completed", "completed"]
 
 

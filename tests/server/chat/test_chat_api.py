@@ -195,7 +195,7 @@ def test_one_lead_per_conversation_later_details_update_it(
     again = send(client, conversation_id, auth, "Or write to jane.doe@acme.example")
     assert again.json()["leadCaptured"] is None
 
-    leads = client.get("/v1/leads", headers=admin).json()["leads"]
+    leads = client.get("/v1/leads", headers=admin).json()["data"]
     assert len(leads) == 1
     lead = leads[0]
     assert lead["leadId"] == lead_ref["leadId"]
@@ -217,10 +217,10 @@ def test_leads_search(client: httpx.Client, start: Start, admin: dict[str, str])
     for email in ["ann@alpha.example", "bob@beta.example"]:
         conversation_id, auth = start()
         send(client, conversation_id, auth, f"Please contact me at {email}")
-    found = client.get("/v1/leads", params={"q": "BETA"}, headers=admin).json()["leads"]
+    found = client.get("/v1/leads", params={"q": "BETA"}, headers=admin).json()["data"]
     assert [lead["email"] for lead in found] == ["bob@beta.example"]
     by_agent = client.get("/v1/leads", params={"agentId": "ag_other"}, headers=admin)
-    assert by_agent.json()["leads"] == []
+    assert by_agent.json()["data"] == []
     assert client.get("/v1/leads").status_code == 401
 
 
@@ -319,7 +319,7 @@ def test_admin_sees_conversations(
 ) -> None:
     conversation_id, auth = start()
     send(client, conversation_id, auth, "Reach me at lee@example.org")
-    listed = client.get("/v1/conversations", headers=admin).json()["conversations"]
+    listed = client.get("/v1/conversations", headers=admin).json()["data"]
     assert [c["conversationId"] for c in listed] == [conversation_id]
     assert listed[0]["messageCount"] == 2
     assert listed[0]["leadId"].startswith("lead_")
@@ -362,7 +362,7 @@ def test_a_colleagues_address_is_noted_and_never_replaces_the_visitors(
     assert "updated your email" not in colleague.json()["reply"]["content"]
     assert "jane@example.com" in colleague.json()["reply"]["content"]
 
-    (lead,) = client.get("/v1/leads", headers=admin).json()["leads"]
+    (lead,) = client.get("/v1/leads", headers=admin).json()["data"]
     assert (lead["email"], lead["name"], lead["companyName"]) == (
         "jane@example.com",
         "Jane Doe",
@@ -372,6 +372,6 @@ def test_a_colleagues_address_is_noted_and_never_replaces_the_visitors(
 
     corrected = send(client, conversation_id, auth, "Sorry, my email is jane.doe@example.com")
     assert "updated your email address" in corrected.json()["reply"]["content"]
-    (lead,) = client.get("/v1/leads", headers=admin).json()["leads"]
+    (lead,) = client.get("/v1/leads", headers=admin).json()["data"]
     assert lead["email"] == "jane.doe@example.com"
     assert lead["notes"] == "bob@example.com: someone else's address, given by the visitor"

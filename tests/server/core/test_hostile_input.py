@@ -114,10 +114,10 @@ def test_a_training_with_a_lone_surrogate_is_refused_at_submission(
     client: httpx.Client, admin: dict[str, str]
 ) -> None:
     url = "/v1/agents/ag_demo/training"
-    before = client.get(url, headers=admin).json()["trainings"]
+    before = client.get(url, headers=admin).json()["data"]
     body = b'{"source": "docs", "documents": [{"name": "a.md", "content": "\\ud800"}]}'
     error_of(client.post(url, content=body, headers={**admin, **JSON}), 422)
-    assert client.get(url, headers=admin).json()["trainings"] == before
+    assert client.get(url, headers=admin).json()["data"] == before
 
 
 def test_every_request_body_is_a_request_model(app: FastAPI) -> None:

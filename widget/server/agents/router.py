@@ -64,7 +64,7 @@ class AgentOut(ApiModel):
 
 
 class AgentList(ApiModel):
-    agents: list[AgentOut]
+    data: list[AgentOut]
 
 
 class AgentCreateIn(RequestModel):
@@ -135,7 +135,7 @@ AgentId = Annotated[str, Path(max_length=64)]
 def list_agents(sessions: SessionsDep) -> AgentList:
     with sessions() as session:
         agents = session.scalars(select(Agent).order_by(Agent.created_at)).all()
-        return AgentList(agents=[agent_out(a) for a in agents])
+        return AgentList(data=[agent_out(a) for a in agents])
 
 
 @router.post("", status_code=201, response_model=AgentOut)

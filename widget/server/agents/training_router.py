@@ -92,7 +92,7 @@ AgentId = Annotated[str, Path(max_length=64)]
 
 
 class TrainingList(ApiModel):
-    trainings: list[TrainingOut]
+    data: list[TrainingOut]
 
 
 @router.post("/{agent_id}/training", status_code=202, response_model=TrainingAccepted)
@@ -134,4 +134,4 @@ def list_trainings(agent_id: AgentId, sessions: SessionsDep) -> TrainingList:
         trainings = session.scalars(
             select(Training).where(Training.agent_id == agent_id).order_by(Training.id.desc())
         ).all()
-        return TrainingList(trainings=[training_out(t) for t in trainings])
+        return TrainingList(data=[training_out(t) for t in trainings])

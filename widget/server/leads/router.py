@@ -32,7 +32,7 @@ def list_leads(
     offset: Offset = 0,
 ) -> LeadList:
     """Newest first; `q` matches name, email, phone, company or message (case-insensitive)."""
-    return LeadList(leads=find_leads(sessions, agent_id=agent_id, q=q, limit=limit, offset=offset))
+    return LeadList(data=find_leads(sessions, agent_id=agent_id, q=q, limit=limit, offset=offset))
 
 
 @router.get(
@@ -69,7 +69,7 @@ def list_conversations(
 ) -> ConversationList:
     """Newest activity first."""
     return ConversationList(
-        conversations=find_conversations(sessions, agent_id=agent_id, limit=limit, offset=offset)
+        data=find_conversations(sessions, agent_id=agent_id, limit=limit, offset=offset)
     )
 
 

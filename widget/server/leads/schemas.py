@@ -21,7 +21,7 @@ class LeadOut(ApiModel):
 
 
 class LeadList(ApiModel):
-    leads: list[LeadOut]
+    data: list[LeadOut]
 
 
 class ConversationSummary(ApiModel):
@@ -36,7 +36,7 @@ class ConversationSummary(ApiModel):
 
 
 class ConversationList(ApiModel):
-    conversations: list[ConversationSummary]
+    data: list[ConversationSummary]
 
 
 class TranscriptMessage(ApiModel):
