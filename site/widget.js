@@ -65,9 +65,11 @@
   const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
   const host = document.createElement("parley-widget");
   const root = host.attachShadow({ mode: "open" });
-  const svg = (cls, d) =>
-    `<svg class="${cls}" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="${d}"/></svg>`;
-  root.innerHTML = `<style>
+  // Styles come through a constructable stylesheet and the DOM through createElement: a page's
+  // strict Content-Security-Policy refuses <style> elements (style-src) and may require Trusted
+  // Types for innerHTML, but governs neither of these. A browser without constructable
+  // stylesheets gets a <style> element.
+  const CSS = `
 :host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;z-index:2147483647!important}
 button{all:initial;position:fixed;right:24px;bottom:24px;z-index:1;width:60px;height:60px;border-radius:50%;display:grid;place-items:center;background:#4f46e5;color:#fff;cursor:pointer;box-shadow:0 4px 16px rgba(0,0,0,.25);transition:transform .15s,background .15s;-webkit-tap-highlight-color:transparent}
 button:hover{background:#4338ca;transform:scale(1.05)}
@@ -78,11 +80,26 @@ iframe{border:0;border-radius:16px;background:#fff;color-scheme:normal;box-shado
 iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:translateY(16px) scale(.98);transition:opacity .2s,transform .2s,visibility 0s .2s}
 @media (max-width:479.98px){iframe{inset:0;width:100%;height:100%;max-width:none;border-radius:0}button[aria-expanded=true]{visibility:hidden}}
 @media (prefers-reduced-motion:reduce){iframe,iframe:not(.open),button{transition:none;transform:none}}
-</style><button type="button" aria-label="Open chat" aria-expanded="false" aria-controls="chat">${svg(
-    "chat",
-    "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z",
-  )}${svg("x", "M6 6l12 12M18 6L6 18")}</button>`;
-  const button = root.querySelector("button");
+`;
+  if (root.adoptedStyleSheets && "replaceSync" in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    root.adoptedStyleSheets = [sheet];
+  } else root.append(Object.assign(document.createElement("style"), { textContent: CSS }));
+  const element = (ns, tag, attributes) => {
+    const node = document.createElementNS(ns, tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+    return node;
+  };
+  const SVG = "http://www.w3.org/2000/svg";
+  const svg = (cls, d) => {
+    const icon = element(SVG, "svg", { class: cls, viewBox: "0 0 24 24", width: 28, height: 28, "aria-hidden": "true", focusable: "false", fill: "none", stroke: "currentColor", "stroke-width": 2, "stroke-linecap": "round", "stroke-linejoin": "round" });
+    icon.append(element(SVG, "path", { d }));
+    return icon;
+  };
+  const button = element("http://www.w3.org/1999/xhtml", "button", { type: "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "chat" });
+  button.append(svg("chat", "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"), svg("x", "M6 6l12 12M18 6L6 18"));
+  root.append(button);
   // The frame (and with it Python) comes only when boot() runs: see the loading policy below.
   let frame = null;
 
