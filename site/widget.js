@@ -109,14 +109,18 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   let port = null;
   let stash = null; // what the visitor typed before Python ran, kept here too for a frame reload
   const pending = []; // commands issued before the frame connected
+  let dead = false; // destroy() ran: this copy does nothing more
+  let fresh = false; // reset() asked for a frame that forgets what the widget stored
+  let lastState = null; // the last widget_opened/widget_closed relayed
   const boot = () => {
-    if (frame) return;
+    if (frame || dead) return;
     frame = document.createElement("iframe");
     frame.id = "chat";
     frame.title = "Chat";
     frame.inert = !shown;
     frame.classList.toggle("open", shown);
-    frame.src = new URL(`frame.html?agent=${encodeURIComponent(agent)}#${nonce}`, base);
+    frame.src = new URL(`frame.html?agent=${encodeURIComponent(agent)}${fresh ? "&fresh=1" : ""}#${nonce}`, base);
+    fresh = false;
     root.append(frame);
   };
   const show = (open) => {
@@ -136,7 +140,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     else pending.push(msg);
   };
   const open = () => {
-    if (shown) return;
+    if (shown || dead) return;
     show(true);
     command("open");
   };
@@ -150,17 +154,26 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     boot();
     return W.ready;
   };
+  // A frame that reloads (a boot retry, a widget put back after a single-page app replaced the
+  // body) or a reset() starts closed and reports the opening again: the page hears it once.
+  const relay = (name, data) => {
+    if (name == "widget_opened" || name == "widget_closed") {
+      if (name === lastState) return;
+      lastState = name;
+    }
+    emit(name, data);
+  };
 
   const onFrameMessage = ({ data: msg }) => {
     if (!msg || typeof msg != "object") return;
     if (msg.type == "ready") W.__r();
-    else if (msg.type == "event" && EVENTS.includes(msg.name)) emit(msg.name, msg.data);
+    else if (msg.type == "event" && EVENTS.includes(msg.name)) relay(msg.name, msg.data);
     else if (msg.type == "state" && msg.ack === seq && typeof msg.open == "boolean" && msg.open !== shown) show(msg.open);
     // Before Python runs, the frame's close button and Escape ask us to close (and tell it so).
     else if (msg.type == "request" && msg.name == "close") close();
     else if (msg.type == "stash") stash = msg.stash;
   };
-  addEventListener("message", (e) => {
+  const onHello = (e) => {
     if (!frame || e.source !== frame.contentWindow || e.origin !== frameOrigin || !e.data || e.data.type !== "widget:hello") return;
     // A hello after the first one means the frame reloaded: give it a new channel and our state.
     const reconnect = !!port;
@@ -171,26 +184,65 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     frame.contentWindow.postMessage({ type: "widget:connect", nonce, stash }, frameOrigin, [channel.port2]);
     if (reconnect) command(shown ? "open" : "close");
     else pending.splice(0).forEach((msg) => port.postMessage(msg));
-  });
+  };
+  addEventListener("message", onHello);
   button.addEventListener("click", toggle);
 
   // Loading policy (data-load): "intent" (default) fetches nothing more until the visitor shows
   // intent; "idle" waits for the page's load event and an idle moment; "eager" starts at once.
   const policy = script.dataset.load || "intent";
+  const idle = () => (window.requestIdleCallback ? requestIdleCallback(boot, { timeout: 3000 }) : setTimeout(boot, 200));
   if (policy == "eager") boot();
   else if (policy == "idle") {
-    const idle = () => (window.requestIdleCallback ? requestIdleCallback(boot, { timeout: 3000 }) : setTimeout(boot, 200));
     if (document.readyState == "complete") idle();
     else addEventListener("load", idle, { once: true });
   } else if (policy != "intent") console.error(`Parley widget: data-load="${policy}" is not a loading policy; use intent, idle or eager. Using intent.`);
   // Intent: the pointer on the launcher, keyboard focus on it, or a touch (a click opens, below).
   for (const type of ["pointerenter", "focus", "touchstart"]) button.addEventListener(type, boot, { once: true, passive: true });
 
+  // A single-page app may replace the body's children, or the body itself: put the widget back.
+  // The frame reloads when it is moved, and restores the conversation from its storage.
+  const watch = new MutationObserver(() => {
+    if (document.body) watch.observe(document.body, { childList: true });
+    if (!host.isConnected) (document.body || document.documentElement).append(host);
+  });
+  // reset(): a logout. A fresh frame forgets what the widget stored for this visitor (the
+  // conversation, unsent drafts) before anything reads it, and starts afresh; the panel stays
+  // as it was. Only the widget's own frame can reach its storage, so reset() starts the widget.
+  const reset = () => {
+    if (dead) return;
+    stash = null;
+    fresh = true;
+    if (frame) frame.remove();
+    frame = null;
+    if (port) port.close();
+    port = null;
+    pending.length = 0;
+    if (shown) command("open");
+    boot();
+  };
+  // destroy(): an unmount. Launcher, frame, listeners and observers go, and window.widget with
+  // them, so that the snippet loaded again starts a new widget.
+  const destroy = () => {
+    if (dead) return;
+    dead = true;
+    watch.disconnect();
+    removeEventListener("message", onHello);
+    removeEventListener("load", idle);
+    if (port) port.close();
+    port = null;
+    host.remove();
+    for (const name of EVENTS) listeners[name] = [];
+    if (window.widget === W) delete window.widget;
+  };
+
   // Take the stub over in place (pages may hold a reference to it), then replay its queued calls.
   if (!W.__r) W.ready = new Promise((resolve) => (W.__r = resolve));
   const queued = W.__q || [];
-  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load });
+  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy });
   (document.body || document.documentElement).append(host);
+  watch.observe(document.documentElement, { childList: true });
+  if (document.body) watch.observe(document.body, { childList: true });
   for (const call of queued) {
     if (call.x) continue; // unsubscribed before we arrived
     try {

@@ -31,11 +31,16 @@ def launcher(page: Page):  # type: ignore[no-untyped-def]
 
 
 def poll(page: Page, expression: str, timeout_ms: float = 20_000) -> None:
-    """Wait until `expression` is true in the page. Not `wait_for_function`: Playwright runs its
-    predicate through eval(), which a strict page policy refuses; `evaluate` is not subject to it."""
+    """Wait until `expression` is true in the page.
+
+    Not `wait_for_function`: Playwright runs its predicate through eval(), which a strict page
+    policy refuses; `evaluate` is not subject to the page's policy.
+    """
     deadline = time.monotonic() + timeout_ms / 1000
     while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}: " + str(
+            page.evaluate("window.seen && window.seen.map(e => e.name)")
+        )
         page.wait_for_timeout(100)
 
 
@@ -99,3 +104,130 @@ def test_a_strict_csp_page_gets_a_styled_working_widget(page: Page, host_site: H
     chat = next(f for f in page.frames if f.url.startswith(widget + "/frame.html"))
     assert chat.evaluate("window.__violations") == []
     assert page.evaluate("window.__violations") == []
+
+
+def transcript(frame: FrameLocator):  # type: ignore[no-untyped-def]
+    return frame.get_by_role("log", name="Conversation")
+
+
+def open_page(page: Page, host_site: HostSite, extra: str = "") -> Page:
+    page.goto(host_site.page("<main><h1>App</h1></main>" + nonced_snippet(host_site) + RECORDER))
+    wait_ready(page)
+    return page
+
+
+def names(page: Page, array: str = "window.seen") -> list[str]:
+    result: list[str] = page.evaluate(f"{array}.map(e => e.name)")
+    return result
+
+
+def test_a_single_page_app_navigation_keeps_the_open_conversation(
+    page: Page, host_site: HostSite
+) -> None:
+    open_page(page, host_site)
+    page.evaluate("widget.open()")
+    frame = chat_frame(page)
+    send(frame, "What does this product do?")
+    wait_for(page, "message_received")
+
+    # The router: a new URL, and the body's children replaced by the next view.
+    page.evaluate(
+        "history.pushState({}, '', '/pricing');"
+        "document.body.replaceChildren(Object.assign(document.createElement('main'),"
+        " { textContent: 'Pricing' }))"
+    )
+    expect(page.get_by_role("button", name="Close chat", exact=True)).to_be_attached()
+    expect(transcript(frame)).to_contain_text("What does this product do?", timeout=60_000)
+    expect(page.locator("iframe[title='Chat']")).to_be_visible()
+    send(frame, "And what does it cost?")
+    wait_for(page, "message_received", 2)
+    # A framework that swaps the body element itself: the launcher comes back there too.
+    page.evaluate(
+        "document.documentElement.replaceChild(document.createElement('body'), document.body)"
+    )
+    expect(page.locator("body > parley-widget")).to_have_count(1)
+    assert names(page) == [
+        "widget_opened",
+        "conversation_started",
+        "message_sent",
+        "message_received",
+        "message_sent",
+        "message_received",
+    ]
+
+
+def add_snippet(page: Page, host_site: HostSite) -> None:
+    """What a single-page app does on mount: the snippet's two scripts and the page's listeners."""
+    stub = host_site.stub_only().split("<script>", 1)[1].rsplit("</script>", 1)[0]
+    recorder = RECORDER.split(">", 1)[1].rsplit("</script>", 1)[0]
+    page.evaluate(
+        """([stub, src, recorder]) => {
+          for (const code of [stub, recorder]) {
+            const inline = document.createElement("script");
+            inline.textContent = code;
+            document.body.append(inline);
+          }
+          const tag = Object.assign(document.createElement("script"), { async: true, src });
+          tag.dataset.agentId = "ag_demo";
+          document.body.append(tag);
+        }""",
+        [stub, host_site.widget.widget_js, recorder],
+    )
+
+
+def test_destroy_removes_everything_and_a_new_snippet_works_with_each_event_once(
+    page: Page, host_site: HostSite
+) -> None:
+    open_page(page, host_site)
+    page.evaluate("widget.open()")
+    wait_for(page, "widget_opened")
+    page.evaluate("window.before = window.seen; widget.destroy()")
+    assert page.evaluate("typeof window.widget") == "undefined"
+    expect(page.locator("parley-widget")).to_have_count(0)
+    expect(page.locator("iframe")).to_have_count(0)
+
+    add_snippet(page, host_site)
+    wait_ready(page)
+    expect(page.locator("parley-widget")).to_have_count(1)
+    launcher(page).click()
+    frame = chat_frame(page)
+    send(frame, "Hello again")
+    wait_for(page, "message_received")
+    page.evaluate("widget.close()")
+    wait_for(page, "widget_closed")
+    assert names(page) == [
+        "widget_opened",
+        "conversation_started",
+        "message_sent",
+        "message_received",
+        "widget_closed",
+    ]
+    assert names(page, "window.before") == ["widget_opened"]  # the old listeners are gone
+
+
+def test_reset_forgets_the_conversation_and_starts_afresh_without_a_reload(
+    page: Page, host_site: HostSite
+) -> None:
+    open_page(page, host_site)
+    page.evaluate("widget.open()")
+    frame = chat_frame(page)
+    send(frame, "My secret question")
+    wait_for(page, "message_received")
+
+    page.evaluate("widget.reset()")
+    expect(transcript(frame)).not_to_contain_text("My secret question")
+    send(frame, "A new visitor here")
+    wait_for(page, "message_received", 2)
+    expect(transcript(frame)).not_to_contain_text("My secret question")
+    started = page.evaluate(
+        "window.seen.filter(e => e.name === 'conversation_started').map(e => e.data.conversationId)"
+    )
+    assert len(started) == 2 and started[0] != started[1]
+    assert names(page).count("widget_opened") == 1
+
+    # A reload shows the new conversation, not the forgotten one.
+    page.reload()
+    wait_ready(page)
+    page.evaluate("widget.open()")
+    expect(transcript(chat_frame(page))).to_contain_text("A new visitor here")
+    expect(transcript(chat_frame(page))).not_to_contain_text("My secret question")
