@@ -86,6 +86,12 @@ export interface Widget {
    * the snippet again for a new widget.
    */
   destroy(): void;
+  /**
+   * With `data-consent="required"` on the tag, the widget loads and stores nothing until
+   * `consent(true)` or the visitor opens the chat. `consent(false)` withdraws: the panel closes
+   * and the frame is removed.
+   */
+  consent(granted: boolean): void;
   /** Resolves when the widget is live (Python and its UI have started). */
   readonly ready: Promise<void>;
   /** The names of every event, in the order of the event table. */

@@ -112,8 +112,14 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   let dead = false; // destroy() ran: this copy does nothing more
   let fresh = false; // reset() asked for a frame that forgets what the widget stored
   let lastState = null; // the last widget_opened/widget_closed relayed
+  // Consent (data-consent="required"): no frame, so no request beyond widget.js and nothing
+  // stored, until widget.consent(true) or the visitor opens the chat (asking for it is consent).
+  const consentSetting = script.dataset.consent;
+  let allowed = consentSetting === undefined;
+  if (!allowed && consentSetting != "required") console.error(`Parley widget: data-consent="${consentSetting}" is not a consent setting; use required. Waiting for consent.`);
+  let wanted = false; // load(), eager or idle asked for the widget: it starts once consent comes
   const boot = () => {
-    if (frame || dead) return;
+    if (frame || dead || !allowed) return;
     frame = document.createElement("iframe");
     frame.id = "chat";
     frame.title = "Chat";
@@ -126,7 +132,10 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   const show = (open) => {
     const hadFocus = document.activeElement === host; // the launcher or the frame
     shown = open;
-    if (open) boot();
+    if (open) {
+      allowed = true;
+      boot();
+    }
     frame.inert = !open;
     frame.classList.toggle("open", open);
     button.setAttribute("aria-expanded", open);
@@ -150,9 +159,30 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     command("close");
   };
   const toggle = () => (shown ? close() : open());
-  const load = () => {
+  const start = () => {
+    wanted = true;
     boot();
+  };
+  const load = () => {
+    start();
     return W.ready;
+  };
+  const consent = (granted) => {
+    if (typeof granted != "boolean") throw new TypeError("widget.consent: pass true (the visitor agreed) or false (the visitor withdrew)");
+    if (dead) return;
+    allowed = granted;
+    if (granted) return void (wanted && boot());
+    // Withdrawn: the panel closes and the frame goes, and with it every request, until consent.
+    if (shown) {
+      show(false);
+      relay("widget_closed", {});
+    }
+    if (frame) frame.remove();
+    frame = null;
+    if (port) port.close();
+    port = null;
+    pending.length = 0;
+    stash = null;
   };
   // A frame that reloads (a boot retry, a widget put back after a single-page app replaced the
   // body) or a reset() starts closed and reports the opening again: the page hears it once.
@@ -191,14 +221,14 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   // Loading policy (data-load): "intent" (default) fetches nothing more until the visitor shows
   // intent; "idle" waits for the page's load event and an idle moment; "eager" starts at once.
   const policy = script.dataset.load || "intent";
-  const idle = () => (window.requestIdleCallback ? requestIdleCallback(boot, { timeout: 3000 }) : setTimeout(boot, 200));
-  if (policy == "eager") boot();
+  const idle = () => (window.requestIdleCallback ? requestIdleCallback(start, { timeout: 3000 }) : setTimeout(start, 200));
+  if (policy == "eager") start();
   else if (policy == "idle") {
     if (document.readyState == "complete") idle();
     else addEventListener("load", idle, { once: true });
   } else if (policy != "intent") console.error(`Parley widget: data-load="${policy}" is not a loading policy; use intent, idle or eager. Using intent.`);
   // Intent: the pointer on the launcher, keyboard focus on it, or a touch (a click opens, below).
-  for (const type of ["pointerenter", "focus", "touchstart"]) button.addEventListener(type, boot, { once: true, passive: true });
+  for (const type of ["pointerenter", "focus", "touchstart"]) button.addEventListener(type, boot, { passive: true });
 
   // A single-page app may replace the body's children, or the body itself: put the widget back.
   // The frame reloads when it is moved, and restores the conversation from its storage.
@@ -239,7 +269,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   // Take the stub over in place (pages may hold a reference to it), then replay its queued calls.
   if (!W.__r) W.ready = new Promise((resolve) => (W.__r = resolve));
   const queued = W.__q || [];
-  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy });
+  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy, consent });
   (document.body || document.documentElement).append(host);
   watch.observe(document.documentElement, { childList: true });
   if (document.body) watch.observe(document.body, { childList: true });

@@ -231,3 +231,50 @@ def test_reset_forgets_the_conversation_and_starts_afresh_without_a_reload(
     page.evaluate("widget.open()")
     expect(transcript(chat_frame(page))).to_contain_text("A new visitor here")
     expect(transcript(chat_frame(page))).not_to_contain_text("My secret question")
+
+
+def consent_page(host_site: HostSite, policy: str = "eager") -> str:
+    tag = f'<script data-consent="required" data-load="{policy}" async src='
+    return host_site.page(nonced_snippet(host_site).replace("<script async src=", tag) + RECORDER)
+
+
+def stored_by_the_page(page: Page) -> list[object]:
+    result: list[object] = page.evaluate(
+        "async () => [localStorage.length, sessionStorage.length, document.cookie,"
+        " (await indexedDB.databases()).length]"
+    )
+    return result
+
+
+def test_with_consent_required_nothing_loads_or_is_stored_until_consent(
+    page: Page, host_site: HostSite
+) -> None:
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    # Even the eager policy waits, and so do hovering and focusing the launcher.
+    page.goto(consent_page(host_site))
+    page.wait_for_function("document.readyState === 'complete' && widget.__loaded", timeout=10_000)
+    # Each of these would start the widget at once (synchronously) if it were allowed to.
+    launcher(page).hover()
+    launcher(page).focus()
+    page.evaluate("widget.load(), 0")
+    assert [u for u in urls if u.startswith(host_site.widget.url)] == [host_site.widget.widget_js]
+    expect(page.locator("iframe")).to_have_count(0)
+    assert stored_by_the_page(page) == [0, 0, "", 0]
+
+    page.evaluate("widget.consent(true)")
+    poll(page, "window.__ready === true || (widget.ready.then(() => window.__ready = true), false)")
+    expect(page.locator("iframe")).to_have_count(1)
+    # Withdrawn: the frame and its requests go.
+    page.evaluate("widget.consent(false)")
+    expect(page.locator("iframe")).to_have_count(0)
+    assert stored_by_the_page(page) == [0, 0, "", 0]
+
+    # The visitor opening the chat is consent too.
+    urls.clear()
+    page.goto(consent_page(host_site, "intent"))
+    expect(launcher(page)).to_be_visible()
+    assert [u for u in urls if u.startswith(host_site.widget.url)] == [host_site.widget.widget_js]
+    launcher(page).click()
+    expect(chat_frame(page).get_by_role("textbox", name="Message")).to_be_focused()
+    wait_for(page, "widget_opened")
