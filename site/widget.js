@@ -78,7 +78,7 @@ button[aria-expanded=true] .chat,button[aria-expanded=false] .x{display:none}
 iframe{position:fixed;right:24px;bottom:100px;z-index:2;width:400px;max-width:calc(100vw - 48px);height:min(680px,calc(100vh - 120px))}
 iframe{border:0;border-radius:16px;background:#fff;color-scheme:normal;box-shadow:0 12px 48px rgba(0,0,0,.28);transform-origin:bottom right;transition:opacity .2s,transform .2s}
 iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:translateY(16px) scale(.98);transition:opacity .2s,transform .2s,visibility 0s .2s}
-@media (max-width:479.98px){iframe{inset:0;width:100%;height:100%;max-width:none;border-radius:0}button[aria-expanded=true]{visibility:hidden}}
+@media (max-width:479.98px){iframe{inset:auto;left:0;top:var(--parley-top,0px);width:100%;height:var(--parley-height,100%);max-width:none;border-radius:0}button[aria-expanded=true]{visibility:hidden}}
 @media (prefers-reduced-motion:reduce){iframe,iframe:not(.open),button{transition:none;transform:none}}
 `;
   if (root.adoptedStyleSheets && "replaceSync" in CSSStyleSheet.prototype) {
@@ -142,7 +142,31 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     button.setAttribute("aria-label", open ? "Close chat" : "Open chat");
     if (open) frame.focus();
     else if (hadFocus) button.focus();
+    fit();
   };
+  // Phones: the panel is full screen. The on-screen keyboard shrinks the visual viewport, not the
+  // layout one, so the frame follows the visual viewport (the composer stays above the keyboard),
+  // and the page behind does not scroll while the panel covers it.
+  const phone = matchMedia("(max-width: 479.98px)");
+  const viewport = window.visualViewport;
+  let pageOverflow = null; // the page's own inline overflow, restored when the panel uncovers it
+  const fit = () => {
+    const covered = shown && !dead && phone.matches;
+    if (viewport && covered) {
+      host.style.setProperty("--parley-top", `${viewport.offsetTop}px`);
+      host.style.setProperty("--parley-height", `${viewport.height}px`);
+    }
+    const page = document.documentElement.style;
+    if (covered && !pageOverflow) {
+      pageOverflow = [page.getPropertyValue("overflow"), page.getPropertyPriority("overflow")];
+      page.setProperty("overflow", "hidden", "important");
+    } else if (!covered && pageOverflow) {
+      page.setProperty("overflow", ...pageOverflow);
+      pageOverflow = null;
+    }
+  };
+  if (viewport) for (const type of ["resize", "scroll"]) viewport.addEventListener(type, fit);
+  phone.addEventListener("change", fit);
   const command = (name) => {
     const msg = { type: "command", name, seq: ++seq };
     if (port) port.postMessage(msg);
@@ -256,6 +280,9 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   const destroy = () => {
     if (dead) return;
     dead = true;
+    fit();
+    if (viewport) for (const type of ["resize", "scroll"]) viewport.removeEventListener(type, fit);
+    phone.removeEventListener("change", fit);
     watch.disconnect();
     removeEventListener("message", onHello);
     removeEventListener("load", idle);

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 
-from playwright.sync_api import FrameLocator, Page, expect
+from playwright.sync_api import Browser, FrameLocator, Page, expect
 
-from tests.browser.conftest import BOOT_TIMEOUT_MS, HostSite
+from tests.browser.conftest import BOOT_TIMEOUT_MS, HostSite, WidgetServer
 
 NONCE = "c2VjcmV0LW5vbmNl"
 RECORDER = (
@@ -278,3 +278,48 @@ def test_with_consent_required_nothing_loads_or_is_stored_until_consent(
     launcher(page).click()
     expect(chat_frame(page).get_by_role("textbox", name="Message")).to_be_focused()
     wait_for(page, "widget_opened")
+
+
+def test_on_a_phone_the_demo_fits_and_the_panel_covers_the_screen(
+    browser: Browser, widget_server: WidgetServer
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 375, "height": 667},
+        has_touch=True,
+        is_mobile=True,
+        reduced_motion="reduce",
+    )
+    page = context.new_page()
+    try:
+        page.goto(widget_server.url + "/")
+        expect(launcher(page)).to_be_in_viewport()
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 375
+        launcher(page).tap()
+        frame = chat_frame(page)
+        box = frame.get_by_role("textbox", name="Message")
+        expect(box).to_be_visible()
+        assert page.locator("iframe[title='Chat']").bounding_box() == {
+            "x": 0,
+            "y": 0,
+            "width": 375,
+            "height": 667,
+        }
+        # 16 px or more, or iOS zooms into the field; the page behind does not scroll.
+        assert box.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 16
+        assert page.evaluate("getComputedStyle(document.documentElement).overflow") == "hidden"
+
+        # The keyboard takes the lower part of the screen: the composer stays in sight.
+        page.set_viewport_size({"width": 375, "height": 360})
+        page.wait_for_function(
+            "document.querySelector('parley-widget').shadowRoot.querySelector('iframe')"
+            ".getBoundingClientRect().height === 360",
+            timeout=5_000,
+        )
+        composer = box.bounding_box()
+        assert composer is not None and composer["y"] + composer["height"] <= 360
+
+        frame.get_by_role("button", name="Close chat").tap()
+        expect(launcher(page)).to_be_visible()
+        assert page.evaluate("getComputedStyle(document.documentElement).overflow") == "visible"
+    finally:
+        context.close()
