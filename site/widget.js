@@ -208,6 +208,20 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     pending.length = 0;
     stash = null;
   };
+  // Tag managers: every event is also a `parley:<name>` CustomEvent on window (detail: the data)
+  // and, with data-datalayer on the tag, `{ event: "parley.<name>", ...data }` pushed to
+  // window.dataLayer, Google Tag Manager's convention (data-datalayer="name" picks another array).
+  const layer = script.dataset.datalayer;
+  const layerName = layer && layer != "true" ? layer : "dataLayer";
+  const broadcast = (name, data) => {
+    dispatchEvent(new CustomEvent(`parley:${name}`, { detail: { ...data } }));
+    if (layer === undefined) return;
+    try {
+      (window[layerName] = window[layerName] || []).push({ event: `parley.${name}`, ...data });
+    } catch (err) {
+      console.error(`Parley widget: could not push "${name}" to window.${layerName}`, err);
+    }
+  };
   // A frame that reloads (a boot retry, a widget put back after a single-page app replaced the
   // body) or a reset() starts closed and reports the opening again: the page hears it once.
   const relay = (name, data) => {
@@ -216,6 +230,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
       lastState = name;
     }
     emit(name, data);
+    broadcast(name, data);
   };
 
   const onFrameMessage = ({ data: msg }) => {

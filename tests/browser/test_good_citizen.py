@@ -323,3 +323,38 @@ def test_on_a_phone_the_demo_fits_and_the_panel_covers_the_screen(
         assert page.evaluate("getComputedStyle(document.documentElement).overflow") == "visible"
     finally:
         context.close()
+
+
+def test_every_event_reaches_window_and_the_data_layer(page: Page, host_site: HostSite) -> None:
+    tag_manager = (
+        f"<script nonce='{NONCE}'>window.dataLayer = [{{ event: 'gtm.js' }}];"
+        "window.onWindow = [];"
+        "widget.events.forEach(n => addEventListener('parley:' + n, e =>"
+        " window.onWindow.push({ name: e.type, detail: e.detail })));</script>"
+    )
+    snippet = nonced_snippet(host_site).replace(
+        "<script async src=", "<script data-datalayer async src="
+    )
+    page.goto(host_site.page(snippet + RECORDER + tag_manager))
+    wait_ready(page)
+    page.evaluate("widget.open()")
+    send(chat_frame(page), "What does this product do?")
+    wait_for(page, "message_received")
+    page.evaluate("widget.close()")
+    wait_for(page, "widget_closed")
+
+    events = page.evaluate("window.seen")
+    assert [e["name"] for e in events] == [
+        "widget_opened",
+        "conversation_started",
+        "message_sent",
+        "message_received",
+        "widget_closed",
+    ]
+    assert page.evaluate("window.onWindow") == [
+        {"name": f"parley:{e['name']}", "detail": e["data"]} for e in events
+    ]
+    assert page.evaluate("window.dataLayer") == [{"event": "gtm.js"}] + [
+        {"event": f"parley.{e['name']}", **e["data"]} for e in events
+    ]
+    assert events[1]["data"]["conversationId"]
