@@ -68,9 +68,11 @@
   const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
   const host = document.createElement("parley-widget");
   const root = host.attachShadow({ mode: "open" });
-  const svg = (cls, d) =>
-    `<svg class="${cls}" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="${d}"/></svg>`;
-  root.innerHTML = `<style>
+  // Styles come through a constructable stylesheet and the DOM through createElement: a page's
+  // strict Content-Security-Policy refuses <style> elements (style-src) and may require Trusted
+  // Types for innerHTML, but governs neither of these. A browser without constructable
+  // stylesheets gets a <style> element.
+  const CSS = `
 :host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;z-index:2147483647!important}
 button{all:initial;position:fixed;right:24px;bottom:24px;z-index:1;width:60px;height:60px;border-radius:50%;display:grid;place-items:center;background:#4f46e5;color:#fff;cursor:pointer;box-shadow:0 4px 16px rgba(0,0,0,.25);transition:transform .15s,background .15s;-webkit-tap-highlight-color:transparent}
 button:hover{background:#4338ca;transform:scale(1.05)}
@@ -79,13 +81,28 @@ button[aria-expanded=true] .chat,button[aria-expanded=false] .x{display:none}
 iframe{position:fixed;right:24px;bottom:100px;z-index:2;width:400px;max-width:calc(100vw - 48px);height:min(680px,calc(100vh - 120px))}
 iframe{border:0;border-radius:16px;background:#fff;color-scheme:normal;box-shadow:0 12px 48px rgba(0,0,0,.28);transform-origin:bottom right;transition:opacity .2s,transform .2s}
 iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:translateY(16px) scale(.98);transition:opacity .2s,transform .2s,visibility 0s .2s}
-@media (max-width:479.98px){iframe{inset:0;width:100%;height:100%;max-width:none;border-radius:0}button[aria-expanded=true]{visibility:hidden}}
+@media (max-width:479.98px){iframe{inset:auto;left:0;top:var(--parley-top,0px);width:100%;height:var(--parley-height,100%);max-width:none;border-radius:0}button[aria-expanded=true]{visibility:hidden}}
 @media (prefers-reduced-motion:reduce){iframe,iframe:not(.open),button{transition:none;transform:none}}
-</style><button type="button" aria-label="Open chat" aria-expanded="false" aria-controls="chat">${svg(
-    "chat",
-    "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z",
-  )}${svg("x", "M6 6l12 12M18 6L6 18")}</button>`;
-  const button = root.querySelector("button");
+`;
+  if (root.adoptedStyleSheets && "replaceSync" in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    root.adoptedStyleSheets = [sheet];
+  } else root.append(Object.assign(document.createElement("style"), { textContent: CSS }));
+  const element = (ns, tag, attributes) => {
+    const node = document.createElementNS(ns, tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+    return node;
+  };
+  const SVG = "http://www.w3.org/2000/svg";
+  const svg = (cls, d) => {
+    const icon = element(SVG, "svg", { class: cls, viewBox: "0 0 24 24", width: 28, height: 28, "aria-hidden": "true", focusable: "false", fill: "none", stroke: "currentColor", "stroke-width": 2, "stroke-linecap": "round", "stroke-linejoin": "round" });
+    icon.append(element(SVG, "path", { d }));
+    return icon;
+  };
+  const button = element("http://www.w3.org/1999/xhtml", "button", { type: "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "chat" });
+  button.append(svg("chat", "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"), svg("x", "M6 6l12 12M18 6L6 18"));
+  root.append(button);
   // The frame (and with it Python) comes only when boot() runs: see the loading policy below.
   let frame = null;
 
@@ -95,34 +112,71 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   let port = null;
   let stash = null; // what the visitor typed before Python ran, kept here too for a frame reload
   const pending = []; // commands issued before the frame connected
+  let dead = false; // destroy() ran: this copy does nothing more
+  let fresh = false; // reset() asked for a frame that forgets what the widget stored
+  let lastState = null; // the last widget_opened/widget_closed relayed
+  // Consent (data-consent="required"): no frame, so no request beyond widget.js and nothing
+  // stored, until widget.consent(true) or the visitor opens the chat (asking for it is consent).
+  const consentSetting = script.dataset.consent;
+  let allowed = consentSetting === undefined;
+  if (!allowed && consentSetting != "required") console.error(`Parley widget: data-consent="${consentSetting}" is not a consent setting; use required. Waiting for consent.`);
+  let wanted = false; // load(), eager or idle asked for the widget: it starts once consent comes
   const boot = () => {
-    if (frame) return;
+    if (frame || dead || !allowed) return;
     frame = document.createElement("iframe");
     frame.id = "chat";
     frame.title = "Chat";
     frame.inert = !shown;
     frame.classList.toggle("open", shown);
-    frame.src = new URL(`frame.html?agent=${encodeURIComponent(agent)}#${nonce}`, base);
+    frame.src = new URL(`frame.html?agent=${encodeURIComponent(agent)}${fresh ? "&fresh=1" : ""}#${nonce}`, base);
+    fresh = false;
     root.append(frame);
   };
   const show = (open) => {
     const hadFocus = document.activeElement === host; // the launcher or the frame
     shown = open;
-    if (open) boot();
+    if (open) {
+      allowed = true;
+      boot();
+    }
     frame.inert = !open;
     frame.classList.toggle("open", open);
     button.setAttribute("aria-expanded", open);
     button.setAttribute("aria-label", open ? "Close chat" : "Open chat");
     if (open) frame.focus();
     else if (hadFocus) button.focus();
+    fit();
   };
+  // Phones: the panel is full screen. The on-screen keyboard shrinks the visual viewport, not the
+  // layout one, so the frame follows the visual viewport (the composer stays above the keyboard),
+  // and the page behind does not scroll while the panel covers it.
+  const phone = matchMedia("(max-width: 479.98px)");
+  const viewport = window.visualViewport;
+  let pageOverflow = null; // the page's own inline overflow, restored when the panel uncovers it
+  const fit = () => {
+    const covered = shown && !dead && phone.matches;
+    if (viewport && covered) {
+      host.style.setProperty("--parley-top", `${viewport.offsetTop}px`);
+      host.style.setProperty("--parley-height", `${viewport.height}px`);
+    }
+    const page = document.documentElement.style;
+    if (covered && !pageOverflow) {
+      pageOverflow = [page.getPropertyValue("overflow"), page.getPropertyPriority("overflow")];
+      page.setProperty("overflow", "hidden", "important");
+    } else if (!covered && pageOverflow) {
+      page.setProperty("overflow", ...pageOverflow);
+      pageOverflow = null;
+    }
+  };
+  if (viewport) for (const type of ["resize", "scroll"]) viewport.addEventListener(type, fit);
+  phone.addEventListener("change", fit);
   const command = (name) => {
     const msg = { type: MSG.command, name, seq: ++seq };
     if (port) port.postMessage(msg);
     else pending.push(msg);
   };
   const open = () => {
-    if (shown) return;
+    if (shown || dead) return;
     show(true);
     command("open");
   };
@@ -132,21 +186,66 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     command("close");
   };
   const toggle = () => (shown ? close() : open());
-  const load = () => {
+  const start = () => {
+    wanted = true;
     boot();
+  };
+  const load = () => {
+    start();
     return W.ready;
+  };
+  const consent = (granted) => {
+    if (typeof granted != "boolean") throw new TypeError("widget.consent: pass true (the visitor agreed) or false (the visitor withdrew)");
+    if (dead) return;
+    allowed = granted;
+    if (granted) return void (wanted && boot());
+    // Withdrawn: the panel closes and the frame goes, and with it every request, until consent.
+    if (shown) {
+      show(false);
+      relay("widget_closed", {});
+    }
+    if (frame) frame.remove();
+    frame = null;
+    if (port) port.close();
+    port = null;
+    pending.length = 0;
+    stash = null;
+  };
+  // Tag managers: every event is also a `parley:<name>` CustomEvent on window (detail: the data)
+  // and, with data-datalayer on the tag, `{ event: "parley.<name>", ...data }` pushed to
+  // window.dataLayer, Google Tag Manager's convention (data-datalayer="name" picks another array).
+  const layer = script.dataset.datalayer;
+  const layerName = layer && layer != "true" ? layer : "dataLayer";
+  const broadcast = (name, data) => {
+    dispatchEvent(new CustomEvent(`parley:${name}`, { detail: { ...data } }));
+    if (layer === undefined) return;
+    try {
+      (window[layerName] = window[layerName] || []).push({ event: `parley.${name}`, ...data });
+    } catch (err) {
+      console.error(`Parley widget: could not push "${name}" to window.${layerName}`, err);
+    }
+  };
+  // A frame that reloads (a boot retry, a widget put back after a single-page app replaced the
+  // body) or a reset() starts closed and reports the opening again: the page hears it once.
+  const relay = (name, data) => {
+    if (name == "widget_opened" || name == "widget_closed") {
+      if (name === lastState) return;
+      lastState = name;
+    }
+    emit(name, data);
+    broadcast(name, data);
   };
 
   const onFrameMessage = ({ data: msg }) => {
     if (!msg || typeof msg != "object") return;
     if (msg.type == MSG.ready) W.__r();
-    else if (msg.type == MSG.event && EVENTS.includes(msg.name)) emit(msg.name, msg.data);
+    else if (msg.type == MSG.event && EVENTS.includes(msg.name)) relay(msg.name, msg.data);
     else if (msg.type == MSG.state && msg.ack === seq && typeof msg.open == "boolean" && msg.open !== shown) show(msg.open);
     // Before Python runs, the frame's close button and Escape ask us to close (and tell it so).
     else if (msg.type == MSG.request && msg.name == "close") close();
     else if (msg.type == MSG.stash) stash = msg.stash;
   };
-  addEventListener("message", (e) => {
+  const onHello = (e) => {
     if (!frame || e.source !== frame.contentWindow || e.origin !== frameOrigin || !e.data || e.data.type !== MSG.hello) return;
     // A hello after the first one means the frame reloaded: give it a new channel and our state.
     const reconnect = !!port;
@@ -157,26 +256,68 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     frame.contentWindow.postMessage({ type: MSG.connect, nonce, stash }, frameOrigin, [channel.port2]);
     if (reconnect) command(shown ? "open" : "close");
     else pending.splice(0).forEach((msg) => port.postMessage(msg));
-  });
+  };
+  addEventListener("message", onHello);
   button.addEventListener("click", toggle);
 
   // Loading policy (data-load): "intent" (default) fetches nothing more until the visitor shows
   // intent; "idle" waits for the page's load event and an idle moment; "eager" starts at once.
   const policy = script.dataset.load || "intent";
-  if (policy == "eager") boot();
+  const idle = () => (window.requestIdleCallback ? requestIdleCallback(start, { timeout: 3000 }) : setTimeout(start, 200));
+  if (policy == "eager") start();
   else if (policy == "idle") {
-    const idle = () => (window.requestIdleCallback ? requestIdleCallback(boot, { timeout: 3000 }) : setTimeout(boot, 200));
     if (document.readyState == "complete") idle();
     else addEventListener("load", idle, { once: true });
   } else if (policy != "intent") console.error(`Parley widget: data-load="${policy}" is not a loading policy; use intent, idle or eager. Using intent.`);
   // Intent: the pointer on the launcher, keyboard focus on it, or a touch (a click opens, below).
-  for (const type of ["pointerenter", "focus", "touchstart"]) button.addEventListener(type, boot, { once: true, passive: true });
+  for (const type of ["pointerenter", "focus", "touchstart"]) button.addEventListener(type, boot, { passive: true });
+
+  // A single-page app may replace the body's children, or the body itself: put the widget back.
+  // The frame reloads when it is moved, and restores the conversation from its storage.
+  const watch = new MutationObserver(() => {
+    if (document.body) watch.observe(document.body, { childList: true });
+    if (!host.isConnected) (document.body || document.documentElement).append(host);
+  });
+  // reset(): a logout. A fresh frame forgets what the widget stored for this visitor (the
+  // conversation, unsent drafts) before anything reads it, and starts afresh; the panel stays
+  // as it was. Only the widget's own frame can reach its storage, so reset() starts the widget.
+  const reset = () => {
+    if (dead) return;
+    stash = null;
+    fresh = true;
+    if (frame) frame.remove();
+    frame = null;
+    if (port) port.close();
+    port = null;
+    pending.length = 0;
+    if (shown) command("open");
+    boot();
+  };
+  // destroy(): an unmount. Launcher, frame, listeners and observers go, and window.widget with
+  // them, so that the snippet loaded again starts a new widget.
+  const destroy = () => {
+    if (dead) return;
+    dead = true;
+    fit();
+    if (viewport) for (const type of ["resize", "scroll"]) viewport.removeEventListener(type, fit);
+    phone.removeEventListener("change", fit);
+    watch.disconnect();
+    removeEventListener("message", onHello);
+    removeEventListener("load", idle);
+    if (port) port.close();
+    port = null;
+    host.remove();
+    for (const name of EVENTS) listeners[name] = [];
+    if (window.widget === W) delete window.widget;
+  };
 
   // Take the stub over in place (pages may hold a reference to it), then replay its queued calls.
   if (!W.__r) W.ready = new Promise((resolve) => (W.__r = resolve));
   const queued = W.__q || [];
-  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load });
+  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy, consent });
   (document.body || document.documentElement).append(host);
+  watch.observe(document.documentElement, { childList: true });
+  if (document.body) watch.observe(document.body, { childList: true });
   for (const call of queued) {
     if (call.x) continue; // unsubscribed before we arrived
     try {

@@ -159,6 +159,22 @@ export interface Widget {{
    * default policy, `intent`, otherwise waits for the visitor to point at, focus or open the chat.
    */
   load(): Promise<void>;
+  /**
+   * Forgets the visitor's conversation (a logout) and starts afresh, without a page reload. The
+   * panel stays open or closed; `ready` does not fire again.
+   */
+  reset(): void;
+  /**
+   * Removes the launcher, the frame, every listener and `window.widget` itself (an unmount). Load
+   * the snippet again for a new widget.
+   */
+  destroy(): void;
+  /**
+   * With `data-consent="required"` on the tag, the widget loads and stores nothing until
+   * `consent(true)` or the visitor opens the chat. `consent(false)` withdraws: the panel closes
+   * and the frame is removed.
+   */
+  consent(granted: boolean): void;
   /** Resolves when the widget is live (Python and its UI have started). */
   readonly ready: Promise<void>;
   /** The names of every event, in the order of the event table. */

@@ -163,6 +163,10 @@ def widget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WidgetSe
     stop_widget_server(server)
 
 
+# Extra response headers per host page path (e.g. a Content-Security-Policy), set by HostSite.page.
+PAGE_HEADERS: dict[str, dict[str, str]] = {}
+
+
 class QuietStaticHandler(SimpleHTTPRequestHandler):
     """Static host pages (tests and `make bench`), never cached, so every load sees them alike."""
 
@@ -171,6 +175,8 @@ class QuietStaticHandler(SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
+        for name, value in PAGE_HEADERS.get(self.path.split("?")[0], {}).items():
+            self.send_header(name, value)
         super().end_headers()
 
 
@@ -198,9 +204,17 @@ class HostSite:
         snippet = self.snippet()
         return snippet[: snippet.index("<script async")]
 
-    def page(self, body: str, head: str = "", name: str | None = None) -> str:
+    def page(
+        self,
+        body: str,
+        head: str = "",
+        name: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> str:
         self.counter[0] += 1
         name = name or f"page{self.counter[0]}.html"
+        if headers:
+            PAGE_HEADERS[f"/{name}"] = headers
         html = (
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>Host page</title>{head}</head><body>{body}</body></html>"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from pathlib import Path
 
@@ -155,13 +157,45 @@ def test_frame_ancestors_follow_the_agents_allowed_origins(
     response = client.get(f"/frame.html?agent={agent_id}")
     assert response.status_code == 200
     assert (
-        response.headers["content-security-policy"]
+        directives(response)["frame-ancestors"]
         == "frame-ancestors https://shop.example http://localhost:3000"
     )
 
     client.patch(f"/v1/agents/{agent_id}", headers=admin, json={"allowedOrigins": []})
     locked = client.get(f"/frame.html?agent={agent_id}")
-    assert locked.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert directives(locked)["frame-ancestors"] == "frame-ancestors 'none'"
+
+
+def directives(response: httpx.Response) -> dict[str, str]:
+    policy = response.headers["content-security-policy"]
+    return {part.split()[0]: part.strip() for part in policy.split(";")}
+
+
+def sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def test_the_frame_allows_its_own_origin_and_inline_code_by_hash_only(
+    client: httpx.Client, bundle_dir: Path
+) -> None:
+    boot, module, style = "window.booted = 1;", "await import('./x.js');", "body { margin: 0 }"
+    (bundle_dir / "frame.html").write_text(
+        f"<!doctype html><style>{style}</style>"
+        '<script id="agent-config" type="application/json">{{AGENT}}</script>'
+        f'<script type="module">{module}</script><script data-wasm="a.wasm">{boot}</script>'
+        '<script src="bundle/core.js"></script><script type="py">print(1)</script>'
+    )
+    policy = directives(client.get("/frame.html?agent=ag_demo"))
+    assert policy["default-src"] == "default-src 'none'"
+    # The two scripts the browser runs, by hash; not the JSON or the Python, no 'unsafe-inline'.
+    assert policy["script-src"] == (
+        f"script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval' {sha256(module)} {sha256(boot)}"
+    )
+    assert policy["style-src"] == f"style-src 'self' {sha256(style)}"
+    assert policy["connect-src"] == "connect-src 'self'"
+    assert policy["form-action"] == "form-action 'none'"
+    assert policy["base-uri"] == "base-uri 'none'"
+    assert "frame-ancestors" not in policy  # the demo agent may be embedded anywhere
 
 
 def test_frame_for_unknown_or_missing_agent(client: httpx.Client) -> None:

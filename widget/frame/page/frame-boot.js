@@ -20,6 +20,19 @@
   } catch (e) {
     storage = false;
   }
+  // widget.reset() (a logout) asks for a fresh frame: forget what this agent's widget stored, before
+  // anything reads it. The flag leaves the URL, so that a reload (a boot retry) keeps what follows.
+  var url = new URL(location.href);
+  if (url.searchParams.has("fresh")) {
+    try {
+      var prefix = "widget:" + agentId + ":";
+      Object.keys(localStorage).forEach(function (key) {
+        if (key.indexOf(prefix) === 0) localStorage.removeItem(key);
+      });
+    } catch (e) {}
+    url.searchParams.delete("fresh");
+    history.replaceState(null, "", url);
+  }
 
   // The server fills in the agent's public settings; a frame served as a plain file gets defaults.
   var agent = {};

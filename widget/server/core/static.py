@@ -7,6 +7,8 @@
   as JSON in place of `{{AGENT}}`, and `Content-Security-Policy: frame-ancestors <origins>` from
   the agent's allowed origins, so only those sites can embed the chat. An agent allowing `*` (the
   demo) gets no frame-ancestors restriction at all: CSP's own `*` would still refuse `file:` pages.
+  The same header holds the frame's own strict policy (`frame_policy`): scripts and styles from
+  this origin or inline by their hash, connections to this origin only, no plugins, no forms.
   An unknown agent gets a 404 HTML page, a missing `agent` parameter a 400 one.
 - Caching: a file is immutable (`max-age=31536000, immutable`) when any segment of its path contains
   `@` (`pyodide@314.0.7/`) or a `-<8+ hex digits>` content hash (`app-1a2b3c4d5e6f/`), or it is a
@@ -19,6 +21,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import html
@@ -172,6 +175,46 @@ def frame_ancestors(allowed_origins: list[str]) -> str | None:
     return "frame-ancestors " + (" ".join(allowed_origins) if allowed_origins else "'none'")
 
 
+# The frame's inline <script> and <style> elements, found to allow each by its hash: a strict policy
+# with no 'unsafe-inline'. Data blocks (JSON, PyScript's Python) are not run by the browser.
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", re.DOTALL)
+_INLINE_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL)
+_SCRIPT_TYPE = re.compile(r"""\btype=["']?([^"'\s>]+)""")
+_RUN_TYPES = {"module", "text/javascript", "application/javascript"}
+
+
+def _hash_source(text: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+def frame_policy(document: str, ancestors: str | None) -> str:
+    """The frame's Content-Security-Policy: nothing but its own origin and its own inline code.
+
+    'wasm-unsafe-eval' lets Pyodide compile its WebAssembly. 'unsafe-eval' is there because
+    PyScript builds its start hooks with `Function()`; the frame runs only the widget's own code,
+    from its own origin, and holds nothing of the host page.
+    """
+    scripts = []
+    for attributes, source in _INLINE_SCRIPT.findall(document):
+        kind = _SCRIPT_TYPE.search(attributes)
+        if kind is None or kind.group(1).lower() in _RUN_TYPES:
+            scripts.append(_hash_source(source))
+    styles = [_hash_source(source) for source in _INLINE_STYLE.findall(document)]
+    directives = [
+        "default-src 'none'",
+        " ".join(["script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'", *dict.fromkeys(scripts)]),
+        " ".join(["style-src 'self'", *dict.fromkeys(styles)]),
+        "connect-src 'self'",
+        "img-src 'self' data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+    ]
+    if ancestors:
+        directives.append(ancestors)
+    return "; ".join(directives)
+
+
 def _bundle_file(request: Request, bundle_dir: Path, name: str) -> Response:
     path = resolve(bundle_dir, name)
     if path is None:
@@ -223,7 +266,8 @@ async def frame_page(
     if path is None:
         return not_found_page("frame.html is not in the bundle; run `make build`.")
     template = await run_in_threadpool(path.read_text, "utf-8")
-    body = template.replace(AGENT_PLACEHOLDER, agent_json).encode()
+    document = template.replace(AGENT_PLACEHOLDER, agent_json)
+    body = document.encode()
     accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
     encoding = next((c for c, _ in _ENCODINGS if c in accepted), None)
     etag = '"' + hashlib.sha256(body + (encoding or "").encode()).hexdigest()[:32] + '"'
@@ -233,9 +277,7 @@ async def frame_page(
         "Vary": "Accept-Encoding",
         "X-Content-Type-Options": "nosniff",
     }
-    csp = frame_ancestors(origins)
-    if csp:
-        headers["Content-Security-Policy"] = csp
+    headers["Content-Security-Policy"] = frame_policy(document, frame_ancestors(origins))
     if _etag_matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     if encoding is not None:
