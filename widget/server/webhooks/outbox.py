@@ -14,19 +14,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import Boolean, String, Text
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from widget.events import webhook_body
-from widget.server.core.db import Base, UTCDateTime
+from widget.server.core.db import Base, BigId, UTCDateTime
 from widget.server.core.wakeups import Wakers
 
 
 class OutboxEvent(Base):
     __tablename__ = "outbox_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     event: Mapped[str] = mapped_column(String(64), index=True)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
     # The data model's JSON (camelCase), for readers such as the CRM actions.
