@@ -34,7 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
 class Base(DeclarativeBase):
-    """The one metadata of every table: `create_schema` creates and upgrades them all."""
+    """The one metadata of every table; the migrations (`core/migrations`) create and alter them."""
 
 
 # Row ids that count up: 64-bit everywhere. On SQLite only INTEGER PRIMARY KEY is the row id that
@@ -140,14 +140,23 @@ _WRITER = threading.Lock()
 
 
 @contextmanager
-def writer_turn(timeout: float = DEFAULT_BUSY_TIMEOUT) -> Iterator[None]:
+def writer_turn(
+    timeout: float = DEFAULT_BUSY_TIMEOUT, *, sessions: sessionmaker[Session] | None = None
+) -> Iterator[None]:
     """Hold this process's turn at writing, waiting at most `timeout` seconds for it.
+
+    Only SQLite needs turns: on a database with row locks (PostgreSQL, the `sessions` given are
+    bound to it) writers go on side by side, and this returns at once.
 
     SQLite has one writer, and a writer that finds it busy sleeps in steps of milliseconds, far
     longer than a commit takes (`make bench`: p99 at 50 concurrent conversations); request
     handlers that write take turns here instead. The bound keeps a database locked from outside
     from queueing requests behind each other: each waits once, then gets its 503.
     """
+    bind = sessions.kw.get("bind") if sessions is not None else None
+    if isinstance(bind, Engine) and bind.dialect.name != "sqlite":
+        yield
+        return
     if not _WRITER.acquire(timeout=timeout):
         raise DatabaseBusyError(f"no turn at writing within {timeout} s")
     try:
