@@ -63,6 +63,7 @@ fuzz: install
 
 bench: build chromium postgresql
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.scaling
 
 clean:
 	rm -rf build build.tmp .cache
