@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install build gen demo test lint bench fuzz chromium clean
+.PHONY: help install build gen demo test lint bench fuzz chromium postgresql clean
 
 help:
 	@echo "make demo   install what is missing, build the bundle, serve on http://$(HOST):$(PORT)"
@@ -30,6 +30,11 @@ install: $(VENV)/.installed node_modules/.installed
 chromium:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
+# The server tests run on SQLite and on a throwaway PostgreSQL cluster they start themselves.
+postgresql:
+	@test -x /usr/lib/postgresql/15/bin/initdb || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql; }
+
 build: install
 	$(BIN)/python -m widget build
 
@@ -46,7 +51,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: build chromium lint
+test: build chromium postgresql lint
 	$(BIN)/python -m pytest
 
 # The API fuzzer of `make test`, longer and with a fresh seed each run (see tests/server/test_fuzz.py).
@@ -56,8 +61,9 @@ fuzz: install
 	WIDGET_FUZZ_SECONDS=$(FUZZ_SECONDS) WIDGET_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WIDGET_FUZZ_SEED=random \
 		$(BIN)/python -m pytest tests/server/test_fuzz.py -p no:cacheprovider
 
-bench: build chromium
+bench: build chromium postgresql
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.scaling
 
 clean:
 	rm -rf build build.tmp .cache

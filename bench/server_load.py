@@ -156,7 +156,8 @@ def delivery_workers(tmp: Path, database_url: str, count: int) -> Iterator[None]
                         [
                             sys.executable,
                             "-m",
-                            "widget.server.delivery",
+                            "widget",
+                            "worker",
                             "--database-url",
                             database_url,
                             "--worker-id",
@@ -185,11 +186,14 @@ def _wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes]) -> No
     raise BenchError(f"delivery worker did not start:\n{log.read_text(errors='replace')}")
 
 
-def deliveries_per_second(tmp: Path, workers: int, events: int) -> float:
+def deliveries_per_second(
+    tmp: Path, workers: int, events: int, database_url: str | None = None
+) -> float:
     """Signed deliveries a second, end to end: `events` outbox rows committed at once, until the
-    receiver has verified every one. Each run has its own database and receiver."""
-    database = tmp / f"deliveries-{workers}-{time.monotonic_ns()}.db"
-    database_url = f"sqlite:///{database}"
+    receiver has verified every one. Each run has its own database (a new SQLite file unless
+    `database_url` names an empty one) and receiver."""
+    if database_url is None:
+        database_url = f"sqlite:///{tmp / f'deliveries-{workers}-{time.monotonic_ns()}.db'}"
     engine = make_engine(database_url)
     create_tables(engine)
     sessions = make_sessionmaker(engine)

@@ -1,9 +1,11 @@
-"""`python -m widget serve|build|gen|receive`: the server, the bundle, codegen, a test receiver."""
+"""`python -m widget serve|worker|migrate|build|gen|receive`: the server, its worker processes, the
+schema's migrations, the bundle, codegen, a test receiver."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -17,6 +19,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     serve.add_argument("--log-level", default="info", help="uvicorn log level (info)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes on the one port (1); each runs the background workers too, unless "
+        "--api-only",
+    )
+    serve.add_argument(
+        "--api-only",
+        action="store_true",
+        help="run no delivery, CRM or training workers here: `python -m widget worker` runs them",
+    )
+    commands.add_parser(
+        "worker",
+        help="a worker process: webhook deliveries, CRM actions, trainings",
+        add_help=False,
+    )
+    commands.add_parser("migrate", help="bring the database to the newest schema revision")
     commands.add_parser("build", help="build the browser bundle (see widget.build)", add_help=False)
     commands.add_parser("gen", help="regenerate code derived from widget.events", add_help=False)
     commands.add_parser(
@@ -24,10 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     # build and gen own their options; hand them everything after the subcommand.
-    if args and args[0] in ("build", "gen", "receive"):
+    if args and args[0] in ("build", "gen", "receive", "worker"):
         return _delegate(args[0], args[1:])
     parsed = parser.parse_args(args)
-    return _serve(parsed.host, parsed.port, parsed.log_level)
+    if parsed.command == "migrate":
+        return _migrate()
+    if parsed.workers < 1:
+        parser.error(f"--workers must be at least 1, got {parsed.workers}")
+    return _serve(parsed.host, parsed.port, parsed.log_level, parsed.workers, parsed.api_only)
 
 
 def _delegate(command: str, rest: list[str]) -> int:
@@ -35,6 +59,10 @@ def _delegate(command: str, rest: list[str]) -> int:
         from widget.build import main as build_main
 
         return int(build_main(rest) or 0)
+    if command == "worker":
+        from widget.server.delivery import main as worker_main
+
+        return worker_main(rest)
     if command == "receive":
         from widget.receiver import main as receive_main
 
@@ -44,13 +72,35 @@ def _delegate(command: str, rest: list[str]) -> int:
     return int(codegen_main(rest) or 0)
 
 
-def _serve(host: str, port: int, log_level: str) -> int:
+def _migrate() -> int:
+    from widget.server.core.config import Settings, SettingsError
+    from widget.server.core.db import make_engine
+    from widget.server.core.migrate import head_revision, upgrade_schema
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"widget: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout)
+    try:
+        before, after = upgrade_schema(engine)
+    finally:
+        engine.dispose()
+    head = head_revision()
+    print(f"database at revision {after} (newest: {head}; was {before or 'unversioned'})")
+    return 0
+
+
+def _serve(host: str, port: int, log_level: str, workers: int, api_only: bool) -> int:
     import uvicorn
 
     from widget.agent.core import AgentError
     from widget.server.app import create_app
     from widget.server.core.config import Settings, SettingsError
 
+    if api_only:
+        os.environ["WIDGET_BACKGROUND_WORKERS"] = "0"
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -59,8 +109,14 @@ def _serve(host: str, port: int, log_level: str) -> int:
     generated_key = settings.admin_key is None
     if generated_key:
         settings = dataclasses.replace(settings, admin_key=secrets.token_urlsafe(32))
+        # Every API process (--workers) reads its settings from the environment: one key.
+        os.environ["WIDGET_ADMIN_KEY"] = settings.admin_key or ""
     try:
-        app = create_app(settings)
+        # With --workers, this process only migrates and checks the settings; each API process
+        # builds its own app (`widget.server.asgi`), and finds the schema up to date.
+        app = create_app(
+            dataclasses.replace(settings, background_workers=False) if workers > 1 else settings
+        )
     except AgentError as exc:  # e.g. only one of WIDGET_LLM_BASE_URL / WIDGET_LLM_MODEL set
         print(f"widget: {exc}", file=sys.stderr)
         return 2
@@ -79,7 +135,18 @@ def _serve(host: str, port: int, log_level: str) -> int:
         )
     base = f"http://{_url_host(host)}:{port}"
     print(f"  Demo page:  {base}/\n  Dashboard:  {base}/dashboard\n", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    if workers > 1:
+        app.state.engine.dispose()
+        uvicorn.run(
+            "widget.server.asgi:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            log_level=log_level,
+            workers=workers,
+        )
+    else:
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
     return 0
 
 

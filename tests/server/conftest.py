@@ -1,5 +1,10 @@
-"""The real app, served by uvicorn on a free loopback port, on a temporary SQLite file and a small
-bundle dir built by the fixture. Tests talk to it over HTTP with httpx."""
+"""The real app, served by uvicorn on a free loopback port, on a temporary database and a small
+bundle dir built by the fixture. Tests talk to it over HTTP with httpx.
+
+The database is a SQLite file, or a database of its own in a throwaway PostgreSQL cluster that the
+session starts once (`tests.server.support.postgres`): `pytest --database=postgresql` runs every
+server test there, and a module marked `on_both_databases` runs its tests on each.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,14 @@ from typing import Any
 
 import brotli  # type: ignore[import-untyped]
 import httpx
+import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.pool import Pool
 
+from tests.server.support.postgres import Cluster
 from widget.server.app import create_app
 from widget.server.core.config import Settings
 from widget.server.webhooks.outbox import OutboxEvent
@@ -59,10 +67,66 @@ def bundle_dir(tmp_path: Path) -> Path:
     return make_bundle(tmp_path / "build")
 
 
+DATABASES = ("sqlite", "postgresql")
+# A module's `pytestmark = on_both_databases` runs each of its tests on SQLite and on PostgreSQL.
+on_both_databases = pytest.mark.parametrize("database_kind", DATABASES)
+# Tests of SQLite's own behaviour (its single writer), or too long to run twice (the fuzzer).
+sqlite_only = pytest.mark.parametrize("database_kind", ["sqlite"])
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    cluster = Cluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture(autouse=True)
+def close_postgresql_connections() -> Iterator[None]:
+    """Close, when a test ends, every PostgreSQL connection it opened.
+
+    Tests build apps they never serve and open sessions after a server stopped; SQLite's files
+    close quietly when such an engine is collected, but psycopg warns (a ResourceWarning, an error
+    here) about a connection still open. Holding them until the end keeps them from collection.
+    """
+    opened: list[psycopg.Connection[Any]] = []
+
+    def keep(dbapi_connection: Any, _record: Any) -> None:
+        if isinstance(dbapi_connection, psycopg.Connection):
+            opened.append(dbapi_connection)
+
+    event.listen(Pool, "connect", keep)
+    try:
+        yield
+    finally:
+        event.remove(Pool, "connect", keep)
+        for connection in opened:
+            connection.close()
+
+
 @pytest.fixture
-def settings(tmp_path: Path, bundle_dir: Path) -> Settings:
+def database_kind(request: pytest.FixtureRequest) -> str:
+    kind: str = request.config.getoption("--database")
+    return kind
+
+
+@pytest.fixture
+def database_url(database_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A new empty database of the kind asked for: its SQLAlchemy URL."""
+    if database_kind == "postgresql":
+        cluster: Cluster = request.getfixturevalue("postgres_cluster")
+        return cluster.create_database()
+    folder = tmp_path / "data"
+    folder.mkdir(exist_ok=True)
+    return f"sqlite:///{folder / 'widget.db'}"
+
+
+@pytest.fixture
+def settings(database_url: str, bundle_dir: Path) -> Settings:
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'data' / 'widget.db'}",
+        database_url=database_url,
         admin_key=ADMIN_KEY,
         bundle_dir=bundle_dir,
     )

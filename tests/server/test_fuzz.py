@@ -21,11 +21,13 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from tests.server.conftest import ADMIN_KEY, LoopbackServer
+from tests.server.conftest import ADMIN_KEY, LoopbackServer, sqlite_only
 from widget.server.app import create_app
 from widget.server.core.config import Settings
 from widget.server.webhooks.worker import DeliveryWorker
 
+# SQLite only: two minutes; PostgreSQL runs the same API in the tests on both databases.
+pytestmark = sqlite_only
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("WIDGET_FUZZ_EXAMPLES", "12"))
 SECONDS = int(os.environ.get("WIDGET_FUZZ_SECONDS", "120"))

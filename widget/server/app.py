@@ -1,16 +1,16 @@
 """`create_app(settings)`: the widget server as one FastAPI app.
 
-It opens the database, creates missing tables (and adds newer columns to old ones), seeds the demo
-agent, bounds request bodies, mounts the chat, admin and static routers, and runs the background
-services for as long as the app lives.
+It opens the database, brings its schema to the newest migration (`widget.server.core.migrate`, one
+process at a time), seeds the demo agent, bounds request bodies, mounts the chat, admin and static
+routers, and runs the background services for as long as the app lives.
 
 The map: `core/` (what every part shares), `chat/`, `agents/`, `leads/`, `webhooks/`, `crm/` and
 `dashboard/`, each with its tables, services and router; this module includes every router and
-starts every background service. Adding a service: append an object with `start()`/`stop()` (sync
-or async, see `widget.server.core.services`) to `app.state.services` before the app starts. Adding
-a table: put it in its package's `tables.py` and import it in `widget.server.tables`. `app.state`
-holds `settings`, `engine`, `sessions` (the sessionmaker), `agent`, `knowledge`, `delivery_worker`,
-`training_worker` and `services`.
+starts every background service (`widget.server.workers`). Adding a service: append an object with
+`start()`/`stop()` (sync or async, see `widget.server.core.services`) to `app.state.services` before
+the app starts. Adding a table: put it in its package's `tables.py` and import it in
+`widget.server.tables`. `app.state` holds `settings`, `engine`, `sessions` (the sessionmaker),
+`agent`, `knowledge`, `workers` (None when `settings.background_workers` is off) and `services`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from widget.server.agents import router as agents_router
 from widget.server.agents import training_router
 from widget.server.agents.knowledge_cache import KnowledgeCache
 from widget.server.agents.seed import seed_demo
-from widget.server.agents.training_jobs import TrainingWorker
 from widget.server.chat import router as chat_router
 from widget.server.chat.idle import IdleSweeper
 from widget.server.core import static
@@ -34,13 +33,13 @@ from widget.server.core.body_limits import BodyLimitMiddleware, BodyLimits
 from widget.server.core.config import Settings
 from widget.server.core.db import make_engine, make_sessionmaker
 from widget.server.core.errors import install_error_handlers
-from widget.server.core.schema_upgrade import create_schema
+from widget.server.core.migrate import upgrade_schema
 from widget.server.core.services import Service, call_maybe_async
 from widget.server.crm import router as crm_router
 from widget.server.dashboard import pages as dashboard_pages
 from widget.server.leads import router as leads_router
 from widget.server.webhooks import router as webhooks_router
-from widget.server.webhooks.worker import DeliveryWorker
+from widget.server.workers import make_workers
 
 if TYPE_CHECKING:
     from widget.agent.core import Agent
@@ -80,19 +79,16 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.agent = agent
     app.state.knowledge = KnowledgeCache(sessions)
-    # Deliveries, CRM actions and trainings run here and in any `python -m widget.server.delivery`
-    # process on the same database.
-    app.state.delivery_worker = DeliveryWorker(settings, sessions)
-    app.state.training_worker = TrainingWorker(
-        sessions,
-        worker_id=app.state.delivery_worker.worker_id,
-        busy_timeout=settings.database_busy_timeout,
-    )
+    # The idle sweeper's conditional updates are safe in every API process at once.
     services: list[Service] = [
         IdleSweeper(sessions, idle_minutes=settings.conversation_idle_minutes),
-        app.state.delivery_worker,
-        app.state.training_worker,
     ]
+    # Deliveries, CRM actions and trainings run here (unless they run in `python -m widget worker`
+    # processes only) and in any worker process on the same database.
+    app.state.workers = None
+    if settings.background_workers:
+        app.state.workers = make_workers(settings, engine, sessions)
+        services.extend(app.state.workers.services())
     app.state.services = services
 
     app.include_router(chat_router.router)
@@ -106,7 +102,7 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
     # Last: the static router ends in a catch-all path.
     app.include_router(static.router)
 
-    create_schema(engine)
+    upgrade_schema(engine)
     seed_demo(sessions)
     return app
 

@@ -1,8 +1,9 @@
-"""`python -m widget.server.delivery`: an extra worker process beside `serve`, on the same database.
+"""`python -m widget worker` (also `python -m widget.server.delivery`): a worker process beside
+`serve`, on the same database.
 
-It runs what `serve` runs in the background (webhook deliveries and CRM actions,
-`widget.server.webhooks.worker`; trainings, `widget.server.agents.training_jobs`); any number of
-them share the work safely.
+It runs what `serve` runs in the background (`widget.server.workers`: webhook deliveries and CRM
+actions, trainings, and on PostgreSQL the listener that wakes them); any number of them, on any
+number of machines, share the work safely.
 """
 
 from __future__ import annotations
@@ -19,21 +20,21 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from widget.server import tables as _tables  # noqa: F401  (registers every table)
-from widget.server.agents.training_jobs import TrainingWorker
 from widget.server.core.config import Settings, SettingsError
 from widget.server.core.db import make_engine, make_sessionmaker
-from widget.server.core.schema_upgrade import create_schema
-from widget.server.webhooks.worker import DEFAULT_LEASE, DeliveryWorker
+from widget.server.core.migrate import upgrade_schema
+from widget.server.webhooks.worker import DEFAULT_LEASE
+from widget.server.workers import make_workers
 
 
 def create_tables(engine: Engine) -> None:
-    """Create (or upgrade) every table of the server."""
-    create_schema(engine)
+    """Create (or upgrade) every table of the server: the newest migration, under its lock."""
+    upgrade_schema(engine)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m widget.server.delivery",
+        prog="python -m widget worker",
         description="Run an extra worker (webhook deliveries, CRM actions, trainings) against the "
         "server's database.",
     )
@@ -54,32 +55,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
-        print(f"widget.server.delivery: {exc}", file=sys.stderr)
+        print(f"widget worker: {exc}", file=sys.stderr)
         return 2
     if args.database_url:
         settings = dataclasses.replace(settings, database_url=args.database_url)
     engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout)
     create_tables(engine)
-    worker = DeliveryWorker(
+    workers = make_workers(
         settings,
+        engine,
         make_sessionmaker(engine),
         concurrency=args.concurrency,
         poll_interval=args.poll_interval,
         lease=timedelta(seconds=args.lease_seconds),
         worker_id=args.worker_id,
     )
-    trainer = TrainingWorker(
-        worker.sessions, worker_id=worker.worker_id, busy_timeout=settings.database_busy_timeout
-    )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    worker.start()
-    trainer.start()
-    print(f"delivery worker {worker.worker_id} running", flush=True)
+    services = workers.services()
+    for service in services:
+        service.start()
+    print(f"delivery worker {workers.delivery.worker_id} running", flush=True)
     stop.wait()
-    trainer.stop()
-    worker.stop()
+    for service in reversed(services):
+        service.stop()
     engine.dispose()
     return 0
 

@@ -1,7 +1,7 @@
 """Every table of the server, registered on the one `Base.metadata` by importing this module.
 
 Each concept keeps its tables beside its code (`<package>/tables.py`); the app and the worker
-process import this module before `create_schema`, so every table is created or upgraded.
+process import this module before `upgrade_schema`, so every table is known to the migrations.
 """
 
 from __future__ import annotations

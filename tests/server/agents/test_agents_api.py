@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 
-from tests.server.conftest import wait_until
+from tests.server.conftest import on_both_databases, wait_until
+
+pytestmark = on_both_databases
 
 Outbox = Callable[[], list[tuple[str, dict[str, Any]]]]
 Start = Callable[..., tuple[str, dict[str, str]]]

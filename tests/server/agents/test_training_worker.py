@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.server.conftest import wait_until
+from tests.server.conftest import on_both_databases, wait_until
 from tests.server.webhooks.test_delivery_processes import Processes, processes, start_worker
 from widget.server.agents.tables import Agent, KnowledgeChunk, Training
 from widget.server.agents.training_jobs import TrainingWorker
@@ -20,6 +19,7 @@ from widget.server.delivery import create_tables
 from widget.server.webhooks.outbox import OutboxEvent
 
 __all__ = ["processes"]  # the fixture, shared with the delivery process tests
+pytestmark = on_both_databases
 
 
 def document(n: int) -> dict[str, str]:
@@ -31,8 +31,7 @@ def document(n: int) -> dict[str, str]:
     return {"name": f"doc-{n}.md", "content": text}
 
 
-def database(tmp_path: Path) -> tuple[str, sessionmaker[Session]]:
-    url = f"sqlite:///{tmp_path / 'training.db'}"
+def database(url: str) -> tuple[str, sessionmaker[Session]]:
     engine = make_engine(url)
     create_tables(engine)
     sessions = make_sessionmaker(engine)
@@ -68,8 +67,10 @@ def finished(sessions: sessionmaker[Session], count: int) -> bool:
     return done == count
 
 
-def test_two_worker_processes_run_each_training_once(processes: Processes, tmp_path: Path) -> None:
-    url, sessions = database(tmp_path)
+def test_two_worker_processes_run_each_training_once(
+    processes: Processes, database_url: str
+) -> None:
+    url, sessions = database(database_url)
     ids = [add_training(sessions, f"source-{i}") for i in range(8)]
     start_worker(processes, url, "worker-a")
     start_worker(processes, url, "worker-b")
@@ -88,9 +89,9 @@ def test_two_worker_processes_run_each_training_once(processes: Processes, tmp_p
 
 
 def test_a_dead_workers_training_is_resumed_and_a_live_claim_is_left_alone(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    _url, sessions = database(tmp_path)
+    _url, sessions = database(database_url)
     now = utcnow()
     abandoned = add_training(
         sessions,

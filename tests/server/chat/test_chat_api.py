@@ -11,12 +11,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from tests.server.conftest import on_both_databases
 from widget.agent.core import AgentReply
 from widget.agent.leads import LeadDetails
 from widget.server.chat.schemas import SendMessageIn
 from widget.server.chat.service import record_reply
 from widget.server.chat.tables import Message
 from widget.server.core.db import transaction, utcnow
+
+pytestmark = on_both_databases
 
 Start = Callable[..., tuple[str, dict[str, str]]]
 Outbox = Callable[[], list[tuple[str, dict[str, Any]]]]

@@ -11,12 +11,14 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from tests.server.conftest import LoopbackServer, wait_until
+from tests.server.conftest import LoopbackServer, on_both_databases, wait_until
 from widget.server.agents.tables import Agent, KnowledgeChunk, Training
 from widget.server.app import create_app
 from widget.server.chat.idle import IdleSweeper
 from widget.server.core.config import Settings
 from widget.server.core.db import utcnow
+
+pytestmark = on_both_databases
 
 Outbox = Callable[[], list[tuple[str, dict[str, Any]]]]
 Start = Callable[..., tuple[str, dict[str, str]]]

@@ -11,12 +11,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.conftest import ADMIN_KEY, LoopbackServer, make_bundle, wait_until
+from tests.server.conftest import (
+    ADMIN_KEY,
+    LoopbackServer,
+    make_bundle,
+    on_both_databases,
+    wait_until,
+)
 from tests.server.webhooks.test_delivery_processes import Processes, free_port, processes
 from widget.server.app import create_app
 from widget.server.core.config import Settings
 
 __all__ = ["processes"]  # the fixture, shared with the delivery process tests
+pytestmark = on_both_databases
 
 
 def away_from_a_window_edge(margin: float = 12.0) -> None:
@@ -35,9 +42,11 @@ def refused(response: httpx.Response) -> int:
 
 
 @pytest.fixture
-def two_servers(processes: Processes, tmp_path: Path) -> Iterator[tuple[str, str]]:
+def two_servers(
+    processes: Processes, tmp_path: Path, database_url: str
+) -> Iterator[tuple[str, str]]:
     env = {
-        "WIDGET_DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
+        "WIDGET_DATABASE_URL": database_url,
         "WIDGET_ADMIN_KEY": ADMIN_KEY,
         "WIDGET_BUNDLE_DIR": str(make_bundle(tmp_path / "build")),
         "WIDGET_RATE_CONVERSATIONS_PER_ADDRESS": "5",

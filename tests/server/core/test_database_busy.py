@@ -12,10 +12,11 @@ from contextlib import contextmanager
 
 import httpx
 
-from tests.server.conftest import LoopbackServer
+from tests.server.conftest import LoopbackServer, sqlite_only
 from widget.server.app import create_app
 from widget.server.core.config import Settings
 
+pytestmark = sqlite_only
 BUSY_TIMEOUT = 1.0
 
 

@@ -2,33 +2,37 @@
 
 from __future__ import annotations
 
-import sqlite3
+from sqlalchemy import select, text
 
-from sqlalchemy import select
-
+from tests.server.conftest import on_both_databases
 from widget.server.agents.tables import Training
 from widget.server.app import create_app
 from widget.server.core.config import Settings
 from widget.server.core.db import Base, make_engine
 
+pytestmark = on_both_databases
+
 
 def test_columns_added_since_a_database_was_made_are_added_in_place(settings: Settings) -> None:
-    path = settings.sqlite_path()
-    assert path is not None
-    path.parent.mkdir(parents=True)
-    Base.metadata.create_all(make_engine(settings.database_url))
-    with sqlite3.connect(path) as old:
+    engine = make_engine(settings.database_url)
+    Base.metadata.create_all(engine)
+    with engine.begin() as old:
         for table, column in [("trainings", "claimed_by"), ("trainings", "claimed_until")]:
-            old.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+            old.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         old.execute(
-            "INSERT INTO agents (id, name, prompt, welcome_message, allowed_origins,"
-            " created_at, updated_at) VALUES ('ag_old', 'Old', '', '', '[]',"
-            " '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+            text(
+                "INSERT INTO agents (id, name, prompt, welcome_message, allowed_origins,"
+                " created_at, updated_at) VALUES ('ag_old', 'Old', '', '', '[]',"
+                " '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+            )
         )
         old.execute(
-            "INSERT INTO trainings (agent_id, source, status, created_at)"
-            " VALUES ('ag_old', 'docs', 'completed', '2025-01-01 00:00:00')"
+            text(
+                "INSERT INTO trainings (agent_id, source, status, created_at)"
+                " VALUES ('ag_old', 'docs', 'completed', '2025-01-01 00:00:00')"
+            )
         )
+    engine.dispose()
 
     app = create_app(settings)
     with app.state.sessions() as session:

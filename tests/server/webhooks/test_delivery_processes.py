@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.server.conftest import on_both_databases
 from tests.server.crm.test_crm import HUBSPOT_TOKEN, CrmStandIn
 from tests.server.support.webhooks import ADMIN, ADMIN_KEY, Reply, receiver, verify, wait_until
 from widget.events import LeadCapturedData, MessageSentData
@@ -33,6 +34,7 @@ from widget.server.webhooks.outbox import enqueue
 from widget.server.webhooks.signing import new_secret
 from widget.server.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
+pytestmark = on_both_databases
 REPO = Path(__file__).resolve().parents[3]
 FAST = "0,0.2,0.2"
 
@@ -85,11 +87,10 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> tuple[str, sessionmaker[Session]]:
-    url = f"sqlite:///{tmp_path / 'widget.db'}"
-    engine = make_engine(url)
+def database(database_url: str) -> tuple[str, sessionmaker[Session]]:
+    engine = make_engine(database_url)
     create_tables(engine)
-    return url, make_sessionmaker(engine)
+    return database_url, make_sessionmaker(engine)
 
 
 def start_worker(processes: Processes, url: str, name: str, *extra: str) -> subprocess.Popen[bytes]:
@@ -192,11 +193,11 @@ def free_port() -> int:
 
 
 def test_server_killed_after_commit_still_delivers_after_restart(
-    processes: Processes, tmp_path: Path
+    processes: Processes, tmp_path: Path, database_url: str
 ) -> None:
     port, hook_port = free_port(), free_port()
     env = {
-        "WIDGET_DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}",
+        "WIDGET_DATABASE_URL": database_url,
         "WIDGET_ADMIN_KEY": ADMIN_KEY,
         "WIDGET_WEBHOOK_ALLOW_PRIVATE": "1",
         "WIDGET_WEBHOOK_RETRY_DELAYS": ",".join(["0"] + ["0.5"] * 40),

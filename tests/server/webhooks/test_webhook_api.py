@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -27,7 +27,7 @@ from tests.server.support.webhooks import (
 from widget.events import WEBHOOK_EVENTS, parse_webhook, sample_data
 from widget.server.core.config import Settings
 from widget.server.core.db import transaction
-from widget.server.webhooks.outbox import enqueue
+from widget.server.webhooks.outbox import OutboxEvent, enqueue
 from widget.server.webhooks.tables import WebhookEndpoint
 
 
@@ -59,6 +59,11 @@ def emit(app: FastAPI, event: str) -> dict[str, Any]:
     with transaction(app.state.sessions) as session:
         enqueue(session, event, data)
     return data.model_dump(mode="json")
+
+
+def all_fanned_out(app: FastAPI) -> bool:
+    with app.state.sessions() as session:
+        return not session.scalars(select(OutboxEvent.id).where(~OutboxEvent.fanned_out)).first()
 
 
 def register(api: httpx.Client, url: str, events: list[str] | None = None) -> dict[str, Any]:
@@ -198,6 +203,8 @@ def test_updated_filter_and_disabled_endpoint(
     off = api.patch(f"/v1/webhooks/{endpoint['id']}", json={"enabled": False}).json()
     assert off["enabled"] is False
     emit(app, "agent.updated")
+    # Fan-out decides who gets an event: wait for it before enabling the endpoint again.
+    wait_until(lambda: all_fanned_out(app), what="the event to be fanned out")
     on = api.patch(f"/v1/webhooks/{endpoint['id']}", json={"enabled": True}).json()
     assert on["enabled"] is True and on["disabledReason"] is None
     emit(app, "agent.updated")

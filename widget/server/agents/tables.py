@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from widget.server.core.db import Base, UTCDateTime, utcnow
+from widget.server.core.db import Base, BigId, UTCDateTime, utcnow
 
 
 class Agent(Base):
@@ -29,7 +29,7 @@ class Agent(Base):
 class Training(Base):
     __tablename__ = "trainings"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
     source: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
@@ -47,7 +47,7 @@ class Training(Base):
 class KnowledgeChunk(Base):
     __tablename__ = "knowledge_chunks"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
     training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id"), index=True)
     # A new training from the same source replaces that source's chunks.

@@ -1,12 +1,13 @@
 """The training worker: pending trainings, claimed from the database, chunked in a child process.
 
 It runs wherever deliveries run: inside `python -m widget serve` (a service of the app) and in every
-`python -m widget.server.delivery` process. Several of them share one database safely:
+`python -m widget worker` process. Several of them share one database safely:
 
 1. Claim: the oldest pending (or abandoned) training is leased with ONE conditional UPDATE
-   (`claimed_by`, `claimed_until`); a training another worker holds no longer matches, so one
-   worker runs it. While it works, the worker renews its lease; a worker that dies (even by kill -9)
-   stops renewing, the lease runs out and another worker takes the training, so a restart resumes.
+   (`claimed_by`, `claimed_until`; on PostgreSQL its row is picked `FOR UPDATE SKIP LOCKED`); a
+   training another worker holds no longer matches, so one worker runs it. While it works, the
+   worker renews its lease; a worker that dies (even by kill -9) stops renewing, the lease runs
+   out and another worker takes the training, so a restart resumes.
 2. Chunk: the documents become chunks in a child process (a one-process pool kept for the worker's
    life), so this CPU work never competes with request handlers for the interpreter lock.
 3. Store: chunks, status and the `training.completed` / `training.failed` event are written in one
@@ -50,7 +51,23 @@ def claim_next(
     """Lease the oldest training nobody holds; its id, or None when there is none."""
     now = utcnow()
     free = or_(Training.claimed_until.is_(None), Training.claimed_until < now)
-    with writer_turn(busy_timeout), transaction(sessions) as session:
+    with writer_turn(busy_timeout, sessions=sessions), transaction(sessions) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Workers claiming at once skip each other's row instead of waiting for it.
+            oldest = (
+                select(Training.id)
+                .where(Training.status.in_(UNFINISHED), free)
+                .order_by(Training.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            return session.scalar(
+                update(Training)
+                .where(Training.id.in_(oldest))
+                .values(status="running", claimed_by=token, claimed_until=now + lease)
+                .returning(Training.id)
+                .execution_options(synchronize_session=False)
+            )
         candidates = session.scalars(
             select(Training.id)
             .where(Training.status.in_(UNFINISHED), free)
@@ -163,7 +180,10 @@ class TrainingWorker:
         finally:
             renewing.set()
             renewer.join()
-        with writer_turn(self.busy_timeout), transaction(self.sessions) as session:
+        with (
+            writer_turn(self.busy_timeout, sessions=self.sessions),
+            transaction(self.sessions) as session,
+        ):
             _hold(session, training_id, token, self.lease)
             training = session.get_one(Training, training_id)
             if error is None:
@@ -196,7 +216,10 @@ class TrainingWorker:
     def _renew(self, training_id: int, token: str, done: threading.Event) -> None:
         while not done.wait(self.lease.total_seconds() / 4):
             try:
-                with writer_turn(self.busy_timeout), transaction(self.sessions) as session:
+                with (
+                    writer_turn(self.busy_timeout, sessions=self.sessions),
+                    transaction(self.sessions) as session,
+                ):
                     _hold(session, training_id, token, self.lease)
             except _ClaimLost:
                 return

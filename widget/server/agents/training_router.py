@@ -24,6 +24,7 @@ from widget.server.core.api_models import NOT_BLANK, ApiModel, RequestModel, Tim
 from widget.server.core.db import transaction, writer_turn
 from widget.server.core.deps import SessionsDep, SettingsDep, require_admin
 from widget.server.core.errors import ADMIN_ERRORS, ApiError
+from widget.server.core.notify import TRAINING_CHANNEL, notify
 from widget.server.core.params import TrainingIdPath
 
 router = APIRouter(
@@ -99,7 +100,10 @@ class TrainingList(ApiModel):
 def start_training(
     agent_id: AgentId, body: TrainingIn, sessions: SessionsDep, settings: SettingsDep
 ) -> TrainingAccepted:
-    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
+    with (
+        writer_turn(settings.database_busy_timeout, sessions=sessions),
+        transaction(sessions) as session,
+    ):
         if session.get(Agent, agent_id) is None:
             raise ApiError(404, "not_found", f"No agent {agent_id!r}.")
         training = Training(
@@ -111,6 +115,7 @@ def start_training(
         session.add(training)
         session.flush()
         training_id = training.id
+        notify(session, TRAINING_CHANNEL)  # the training workers of every process
     wake_training_workers()
     return TrainingAccepted(training_id=training_id)
 

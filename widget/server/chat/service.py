@@ -302,7 +302,10 @@ def commit_reply(
     received_at: datetime,
 ) -> SendMessageOut:
     try:
-        with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
+        with (
+            writer_turn(settings.database_busy_timeout, sessions=sessions),
+            transaction(sessions) as session,
+        ):
             return record_reply(session, conversation_id, body, reply, received_at)
     except IntegrityError:
         # A concurrent retry with the same clientMessageId won; answer as it did.
@@ -318,7 +321,10 @@ def commit_reply(
 def count_message(
     sessions: sessionmaker[Session], settings: Settings, conversation_id: str
 ) -> None:
-    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
+    with (
+        writer_turn(settings.database_busy_timeout, sessions=sessions),
+        transaction(sessions) as session,
+    ):
         count_hits(
             session,
             [Hit(f"messages/conversation/{conversation_id}", message_limit(settings))],
@@ -362,7 +368,10 @@ def start_conversation(
     token = new_token()
     conversation_id = new_id("conv")
     hits = conversation_limits(settings, address, agent_id)
-    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
+    with (
+        writer_turn(settings.database_busy_timeout, sessions=sessions),
+        transaction(sessions) as session,
+    ):
         if session.get(Agent, agent_id) is None:
             raise ApiError(404, "not_found", f"No agent {agent_id!r}.")
         count_hits(session, hits, time.time())
@@ -394,7 +403,10 @@ def end_by_visitor(
     sessions: sessionmaker[Session], settings: Settings, conversation_id: str, token: str
 ) -> EndedOut:
     """The visitor's /end: ends the conversation if it is open; either way, says when it ended."""
-    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
+    with (
+        writer_turn(settings.database_busy_timeout, sessions=sessions),
+        transaction(sessions) as session,
+    ):
         conversation = conversation_for(session, conversation_id, token)
         if conversation.ended_at is None:
             end_conversation_now(session, conversation_id, utcnow())

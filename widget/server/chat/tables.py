@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from widget.server.core.db import Base, UTCDateTime, utcnow
+from widget.server.core.db import Base, BigId, UTCDateTime, utcnow
 
 
 class Conversation(Base):
@@ -29,7 +29,7 @@ class Message(Base):
     __table_args__ = (UniqueConstraint("conversation_id", "client_message_id"),)
 
     # An integer key keeps the transcript in insertion order even when two times are equal.
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(64), unique=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # "user" | "assistant"

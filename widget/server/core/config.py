@@ -74,6 +74,9 @@ class Settings:
     messages_per_conversation: int = 20
     # Seconds a request waits for a database another writer holds before it answers 503.
     database_busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    # Run the delivery, CRM and training workers inside the API process; off when they run as
+    # `python -m widget worker` processes of their own (`serve --api-only`).
+    background_workers: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +128,9 @@ class Settings:
                 env.get("WIDGET_DATABASE_BUSY_TIMEOUT"),
                 DEFAULT_BUSY_TIMEOUT,
             ),
+            background_workers=parse_flag(
+                "WIDGET_BACKGROUND_WORKERS", env.get("WIDGET_BACKGROUND_WORKERS"), default=True
+            ),
         )
 
     def sqlite_path(self) -> Path | None:
@@ -152,9 +158,9 @@ def parse_retry_delays(raw: str | None) -> tuple[float, ...]:
     return tuple(delays)
 
 
-def parse_flag(name: str, raw: str | None) -> bool:
-    if raw is None:
-        return False
+def parse_flag(name: str, raw: str | None, default: bool = False) -> bool:
+    if raw is None or not raw.strip():
+        return default
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "on"):
         return True

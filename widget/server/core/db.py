@@ -3,8 +3,8 @@
 Times are stored and returned as timezone-aware UTC (`UTCDateTime`), whatever the database does
 with time zones.
 
-SQLite is the embedded default; any database SQLAlchemy supports can follow through
-`WIDGET_DATABASE_URL`, so models use only portable column types.
+SQLite is the embedded default; PostgreSQL (psycopg 3) serves several processes and machines on
+one database. `WIDGET_DATABASE_URL` picks it; models use only portable column types.
 
 A writer waits at most `busy_timeout` seconds for a database another writer holds (SQLite's busy
 timeout), then fails with OperationalError, which the API answers with 503 and Retry-After: a
@@ -20,12 +20,26 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    Integer,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
 class Base(DeclarativeBase):
-    """The one metadata of every table: `create_schema` creates and upgrades them all."""
+    """The one metadata of every table; the migrations (`core/migrations`) create and alter them."""
+
+
+# Row ids that count up: 64-bit everywhere. On SQLite only INTEGER PRIMARY KEY is the row id that
+# counts by itself (and is 64-bit already); PostgreSQL's INTEGER would stop at 2^31.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
@@ -59,12 +73,44 @@ class DatabaseBusyError(Exception):
 DEFAULT_BUSY_TIMEOUT = 5.0
 
 
+def normalise_url(url: str) -> str:
+    """`postgres://` and `postgresql://` (as hosting services print them) mean psycopg 3, the
+    driver the server ships with; SQLAlchemy would otherwise look for psycopg2."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_postgresql(url: str) -> bool:
+    return normalise_url(url).startswith("postgresql")
+
+
 def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+    url = normalise_url(url)
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         # The worker threads and the request handlers share one file: wait for locks, but not
         # for ever (a writer holding the file for long is answered with 503).
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout}
+    elif url.startswith("postgresql"):
+        lock_ms = max(1, round(busy_timeout * 1000))
+        kwargs.update(
+            # A server restarted or a connection cut while idle: find out before using it, so
+            # the first request after an outage does not fail on a dead connection.
+            pool_pre_ping=True,
+            # Request threads, senders and the recorder share the pool; beyond it they wait,
+            # at most the busy timeout, then the request answers 503.
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=busy_timeout,
+            connect_args={
+                # An unreachable server is a quick 503, not a hang (libpq counts whole seconds).
+                "connect_timeout": max(2, round(busy_timeout)),
+                # A row another writer holds is waited for as long as SQLite's busy timeout.
+                "options": f"-c lock_timeout={lock_ms}",
+            },
+        )
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
@@ -94,14 +140,23 @@ _WRITER = threading.Lock()
 
 
 @contextmanager
-def writer_turn(timeout: float = DEFAULT_BUSY_TIMEOUT) -> Iterator[None]:
+def writer_turn(
+    timeout: float = DEFAULT_BUSY_TIMEOUT, *, sessions: sessionmaker[Session] | None = None
+) -> Iterator[None]:
     """Hold this process's turn at writing, waiting at most `timeout` seconds for it.
+
+    Only SQLite needs turns: on a database with row locks (PostgreSQL, the `sessions` given are
+    bound to it) writers go on side by side, and this returns at once.
 
     SQLite has one writer, and a writer that finds it busy sleeps in steps of milliseconds, far
     longer than a commit takes (`make bench`: p99 at 50 concurrent conversations); request
     handlers that write take turns here instead. The bound keeps a database locked from outside
     from queueing requests behind each other: each waits once, then gets its 503.
     """
+    bind = sessions.kw.get("bind") if sessions is not None else None
+    if isinstance(bind, Engine) and bind.dialect.name != "sqlite":
+        yield
+        return
     if not _WRITER.acquire(timeout=timeout):
         raise DatabaseBusyError(f"no turn at writing within {timeout} s")
     try:

@@ -22,7 +22,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from widget.server.core.allowed_methods import allowed_methods
@@ -197,7 +198,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
     seconds = DATABASE_RETRY_AFTER_SECONDS
     headers = {"Retry-After": str(seconds)}
-    busy = isinstance(exc, DatabaseBusyError) or "locked" in str(exc) or "busy" in str(exc)
+    busy = (
+        isinstance(exc, DatabaseBusyError | PoolTimeoutError)
+        or "locked" in str(exc)
+        or "busy" in str(exc)
+        or "lock timeout" in str(exc)
+    )
     if busy:
         return error_response(
             503,
@@ -228,3 +234,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(DatabaseBusyError, _database_error)
+    # PostgreSQL: every connection of the pool in use for the busy timeout, or a connection cut
+    # by a server restart mid-request.
+    app.add_exception_handler(PoolTimeoutError, _database_error)
+    app.add_exception_handler(InterfaceError, _database_error)

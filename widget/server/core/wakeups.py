@@ -1,5 +1,6 @@
 """A set of wake-up callbacks: work committed in this process wakes its workers at once, instead
-of at their next poll (workers in other processes find the work at their poll)."""
+of at their next poll. Workers in other processes hear of it through PostgreSQL's NOTIFY
+(`widget.server.core.notify`), or on SQLite at their poll."""
 
 from __future__ import annotations
 

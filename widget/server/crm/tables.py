@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from widget.server.core.db import Base, UTCDateTime, utcnow
+from widget.server.core.db import Base, BigId, UTCDateTime, utcnow
 
 HUBSPOT = "hubspot"
 PIPEDRIVE = "pipedrive"
@@ -24,7 +24,7 @@ class CrmIntegration(Base):
     __tablename__ = "crm_integrations"
     __table_args__ = (UniqueConstraint("agent_id", "provider"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
     provider: Mapped[str] = mapped_column(String(32))
     # Write-only through the API: shown masked, used only to call the vendor.

@@ -2,7 +2,9 @@
 
 A worker marks due rows with a token unique to this claim in ONE conditional UPDATE; a row that
 another worker claimed first no longer matches the WHERE clause, so exactly one worker holds it.
-A claim is a lease: if its worker dies (even by kill -9), the lease runs out and another worker
+On PostgreSQL the UPDATE picks its rows with `FOR UPDATE SKIP LOCKED`: workers claiming at the
+same moment take different rows instead of queueing behind each other's row locks. A claim is a
+lease: if its worker dies (even by kill -9), the lease runs out and another worker
 takes the row. Results are written back only while the claim still holds (`still_claimed`).
 """
 
@@ -46,6 +48,21 @@ def claim_due(
     """Claim up to `limit` due rows of `model` for `token`; return the ids claimed."""
     if limit <= 0:
         return []
+    if session.get_bind().dialect.name == "postgresql":
+        due = (
+            select(model.id)
+            .where(_claimable(model, now))
+            .order_by(model.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return session.scalars(
+            update(model)
+            .where(model.id.in_(due))
+            .values(claimed_by=token, claimed_until=now + lease)
+            .returning(model.id)
+            .execution_options(synchronize_session=False)
+        ).all()
     candidates = session.scalars(
         select(model.id).where(_claimable(model, now)).order_by(model.next_attempt_at).limit(limit)
     ).all()

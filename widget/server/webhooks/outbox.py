@@ -5,8 +5,9 @@ exists if and only if the change commits. The body is built (and so validated) h
 so a mistake fails the caller's transaction instead of a delivery hours later. The delivery worker
 (`widget.server.delivery`) fans rows out to subscribed endpoints and CRM actions.
 
-Committing a session that enqueued something wakes the delivery workers of this process, so a
-delivery starts at once instead of at the next poll.
+Committing a session that enqueued something wakes the delivery workers of this process, and on
+PostgreSQL those of every process (`widget.server.core.notify`), so a delivery starts at once
+instead of at the next poll.
 """
 
 from __future__ import annotations
@@ -14,19 +15,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import Boolean, String, Text
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from widget.events import webhook_body
-from widget.server.core.db import Base, UTCDateTime
+from widget.server.core.db import Base, BigId, UTCDateTime
+from widget.server.core.notify import OUTBOX_CHANNEL, notify
 from widget.server.core.wakeups import Wakers
 
 
 class OutboxEvent(Base):
     __tablename__ = "outbox_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     event: Mapped[str] = mapped_column(String(64), index=True)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
     # The data model's JSON (camelCase), for readers such as the CRM actions.
@@ -62,6 +64,7 @@ def enqueue(session: Session, event: str, data: BaseModel) -> OutboxEvent:
         body=webhook_body(event, data, now).decode("utf-8"),
     )
     session.add(row)
+    notify(session, OUTBOX_CHANNEL)  # the delivery workers of every process, at commit
     if not session.info.get(_HOOKED):
         # Sessions are short-lived; one listener per session, kept for its life (a wake is cheap).
         session.info[_HOOKED] = True

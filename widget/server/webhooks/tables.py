@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from widget.server.core.db import Base, UTCDateTime, utcnow
+from widget.server.core.db import Base, BigId, UTCDateTime, utcnow
 
 # The previous secret keeps signing this long after a rotation, so receivers can switch over.
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -93,7 +93,7 @@ class WebhookDelivery(Base):
 class WebhookAttempt(Base):
     __tablename__ = "webhook_attempts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     delivery_id: Mapped[str] = mapped_column(
         ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
     )

@@ -1,7 +1,7 @@
 """The delivery worker: fans out the outbox, claims due work, sends, and records the outcomes.
 
 Everything a worker knows is in the database, so any number of workers (threads of the server, or
-extra processes started with `python -m widget.server.delivery --database-url URL`) can share the
+extra processes started with `python -m widget worker --database-url URL`) can share the
 work, and a crash or kill -9 loses nothing: fan-out (`fan_out`), claims (`claims`: a lease that
 its worker cannot finish runs out and the row is taken again), one attempt per claimed delivery
 (`sending`), outcomes (`attempts`), and the CRM actions of a lead (`widget.server.crm.actions`).
