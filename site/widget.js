@@ -5,7 +5,7 @@
   // Both lists are generated (`make gen`): event names from widget/events.py, the frame↔shim
   // message types from widget/contracts/protocol.py.
   const EVENTS = Object.freeze(/*<events>*/["widget_opened","widget_closed","conversation_started","message_sent","message_received","lead_captured"]/*</events>*/);
-  const MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash"}/*</messages>*/);
+  const MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
 
   // The snippet's stub (or an earlier copy of this script) marks window.widget with __q.
   const stub = window.widget && window.widget.__q ? window.widget : null;
@@ -100,7 +100,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     icon.append(element(SVG, "path", { d }));
     return icon;
   };
-  const button = element("http://www.w3.org/1999/xhtml", "button", { type: "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "chat" });
+  const button = element("http://www.w3.org/1999/xhtml", "button", { "type": "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "chat" });
   button.append(svg("chat", "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"), svg("x", "M6 6l12 12M18 6L6 18"));
   root.append(button);
   // The frame (and with it Python) comes only when boot() runs: see the loading policy below.
@@ -170,11 +170,11 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   };
   if (viewport) for (const type of ["resize", "scroll"]) viewport.addEventListener(type, fit);
   phone.addEventListener("change", fit);
-  const command = (name) => {
-    const msg = { type: MSG.command, name, seq: ++seq };
+  const post = (msg) => {
     if (port) port.postMessage(msg);
     else pending.push(msg);
   };
+  const command = (name) => post({ type: MSG.command, name, seq: ++seq });
   const open = () => {
     if (shown || dead) return;
     show(true);
@@ -186,6 +186,23 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     command("close");
   };
   const toggle = () => (shown ? close() : open());
+  // send(text): as if the visitor sent it (the panel opens); prefill(text): in the composer.
+  // Before Python runs the frame keeps a send with what the visitor typed, sent in order, once.
+  const text = (method, value) => {
+    if (typeof value == "string") return;
+    throw new TypeError(`widget.${method}: pass the message text as a string, e.g. widget.${method}("Hello")`);
+  };
+  const send = (value) => {
+    text("send", value);
+    if (dead) return;
+    open();
+    post({ type: MSG.compose, action: "send", text: value });
+  };
+  const prefill = (value) => {
+    text("prefill", value);
+    if (dead) return;
+    post({ type: MSG.compose, action: "prefill", text: value });
+  };
   const start = () => {
     wanted = true;
     boot();
@@ -314,7 +331,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   // Take the stub over in place (pages may hold a reference to it), then replay its queued calls.
   if (!W.__r) W.ready = new Promise((resolve) => (W.__r = resolve));
   const queued = W.__q || [];
-  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy, consent });
+  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy, consent, send, prefill });
   (document.body || document.documentElement).append(host);
   watch.observe(document.documentElement, { childList: true });
   if (document.body) watch.observe(document.body, { childList: true });

@@ -175,6 +175,13 @@ export interface Widget {{
    * and the frame is removed.
    */
   consent(granted: boolean): void;
+  /**
+   * Sends `text` as the visitor (the panel opens), in order with what the visitor types; works
+   * before the widget is live. Blank text sends nothing; a non-string throws a TypeError.
+   */
+  send(text: string): void;
+  /** Puts `text` in the composer for the visitor to edit and send; a non-string throws. */
+  prefill(text: string): void;
   /** Resolves when the widget is live (Python and its UI have started). */
   readonly ready: Promise<void>;
   /** The names of every event, in the order of the event table. */

@@ -166,6 +166,15 @@ class Chat:
         self._kick()
         return True
 
+    def send(self, text: str) -> None:
+        """The host page's `widget.send(text)`: as if the visitor sent it. While the history
+        loads it waits in the queue, shown and sent once the history is in; blank sends nothing."""
+        if self.history_loaded:
+            self.submit(text)
+        elif text.strip():
+            self.queue.append(Outgoing(os.urandom(16).hex(), text))
+            self._save()
+
     def retry(self) -> None:
         self.transcript.clear_error()
         if self._restoring:

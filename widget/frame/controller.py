@@ -19,7 +19,14 @@ from typing import Any
 
 from widget.bus import EventBus
 from widget.contracts.client_events import CLIENT_EVENT_NAMES, ClientEventName
-from widget.contracts.protocol import Draft, EventMessage, Ready, State, as_command
+from widget.contracts.protocol import (
+    Draft,
+    EventMessage,
+    Ready,
+    State,
+    as_command,
+    as_compose,
+)
 from widget.frame.api import ChatApi
 from widget.frame.chat import Chat
 from widget.frame.interfaces import KeyValueStorage, Panel, Shim, TranscriptView
@@ -77,6 +84,10 @@ class FrameController:
     # -- commands from the host page ----------------------------------------------------------
 
     def handle(self, message: object) -> None:
+        compose = as_compose(message)
+        if compose is not None:
+            self._compose(compose["action"], compose["text"])
+            return
         command = as_command(message)
         if command is None:
             return
@@ -93,6 +104,15 @@ class FrameController:
             self._spawn(self._focus_when_shown())
         else:
             self._emit("widget_closed")
+
+    def _compose(self, action: str, text: str) -> None:
+        """`widget.send(text)`: sent as the visitor; `widget.prefill(text)`: in the composer.
+        The shim opened the panel for a send already."""
+        if action == "send":
+            self.chat.send(text)
+        else:
+            self.panel.set_composer_text(text)
+            self.panel.focus_composer()
 
     # -- the visitor, in the panel -------------------------------------------------------------
 

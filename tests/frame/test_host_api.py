@@ -1,0 +1,76 @@
+"""The host page's `widget.send()` and `widget.prefill()` as the frame's Python handles them,
+under CPython against the real server app."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI
+
+from tests.frame.fakes import FakeShim, MemoryStorage, Network, until
+from tests.frame.fakes import run as run_coroutine
+from tests.frame.harness import network_to, open_frame
+
+
+def run(app: FastAPI, scenario: Callable[[Network], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with network_to(app) as network:
+            await scenario(network)
+
+    run_coroutine(main())
+
+
+def test_send_goes_out_as_the_visitor_with_its_events_and_prefill_only_fills_the_composer(
+    app: FastAPI,
+) -> None:
+    async def scenario(network: Network) -> None:
+        frame = open_frame(network, MemoryStorage())
+        frame.shim.command("open")
+        frame.shim.compose("prefill", "I would like a demo")
+        assert frame.panel.text == "I would like a demo"
+        frame.shim.compose("send", "What does this product do?")
+        frame.shim.compose("send", "   ")  # blank: nothing
+        await until(lambda: "message_received" in frame.shim.event_names(), "the reply")
+        assert frame.shim.event_names() == [
+            "widget_opened",
+            "conversation_started",
+            "message_sent",
+            "message_received",
+        ]
+        assert dict(frame.shim.events())["message_sent"]["message"] == "What does this product do?"
+        assert frame.panel.text == "I would like a demo"  # the visitor's draft is untouched
+        users = [b for b in frame.transcript.bubbles() if b[0] == "user"]
+        assert users == [("user", "What does this product do?", "sent")]
+
+    run(app, scenario)
+
+
+def test_a_send_while_the_history_loads_waits_for_it_and_goes_after(app: FastAPI) -> None:
+    async def scenario(network: Network) -> None:
+        storage = MemoryStorage()
+        first = open_frame(network, storage)
+        first.send("Hello there")
+        await until(lambda: "message_received" in first.shim.event_names(), "the first reply")
+        reloaded = open_frame(network, storage)  # a reload: the history loads from the server
+        reloaded.shim.compose("send", "And the pricing?")
+        await until(
+            lambda: "message_received" in reloaded.shim.event_names() and not reloaded.chat_busy,
+            "the second reply",
+        )
+        texts = [text for role, text, _ in reloaded.transcript.bubbles() if role == "user"]
+        assert texts == ["Hello there", "And the pricing?"]
+        assert "conversation_started" not in reloaded.shim.event_names()
+
+    run(app, scenario)
+
+
+def test_malformed_compose_messages_are_ignored(app: FastAPI) -> None:
+    async def scenario(network: Network) -> None:
+        frame = open_frame(network, MemoryStorage(), shim=FakeShim())
+        posted = len(frame.shim.posted)
+        frame.shim.compose("send", 42)
+        frame.shim.compose("shout", "hi")
+        assert len(frame.shim.posted) == posted
+        assert network.requests == []
+
+    run(app, scenario)
