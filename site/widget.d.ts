@@ -36,6 +36,12 @@ export interface LeadCapturedPayload {
   conversationId: string;
 }
 
+/** What `unread_count_changed` callbacks receive. */
+export interface UnreadCountChangedPayload {
+  /** Agent replies that arrived while the panel was closed; 0 once it opens. */
+  count: number;
+}
+
 /** Every event a host page can subscribe to, and the data its callback receives. */
 export interface WidgetEventMap {
   /** The chat widget opens. */
@@ -50,6 +56,8 @@ export interface WidgetEventMap {
   message_received: MessageReceivedPayload;
   /** AI captures a lead via the lead-capture tool. */
   lead_captured: LeadCapturedPayload;
+  /** Agent replies arrive while the panel is closed, or the panel opens and clears them. */
+  unread_count_changed: UnreadCountChangedPayload;
 }
 
 export type WidgetEventName = keyof WidgetEventMap;

@@ -4,7 +4,7 @@
   "use strict";
   // Both lists are generated (`make gen`): event names from widget/events.py, the frame↔shim
   // message types from widget/contracts/protocol.py.
-  const EVENTS = Object.freeze(/*<events>*/["widget_opened","widget_closed","conversation_started","message_sent","message_received","lead_captured"]/*</events>*/);
+  const EVENTS = Object.freeze(/*<events>*/["widget_opened","widget_closed","conversation_started","message_sent","message_received","lead_captured","unread_count_changed"]/*</events>*/);
   const MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
 
   // The snippet's stub (or an earlier copy of this script) marks window.widget with __q.
@@ -77,7 +77,8 @@
 button{all:initial;position:fixed;right:24px;bottom:24px;z-index:1;width:60px;height:60px;border-radius:50%;display:grid;place-items:center;background:#4f46e5;color:#fff;cursor:pointer;box-shadow:0 4px 16px rgba(0,0,0,.25);transition:transform .15s,background .15s;-webkit-tap-highlight-color:transparent}
 button:hover{background:#4338ca;transform:scale(1.05)}
 button:focus-visible{outline:2px solid transparent;box-shadow:0 0 0 3px #fff,0 0 0 6px #1e1b4b}
-button[aria-expanded=true] .chat,button[aria-expanded=false] .x{display:none}
+button[aria-expanded=true] .chat,button[aria-expanded=false] .x,button[aria-expanded=true] .badge,.badge:empty{display:none}
+.badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;border-radius:11px;background:#b91c1c;color:#fff;font:700 12px/22px system-ui,sans-serif;text-align:center;box-shadow:0 0 0 2px #fff}
 iframe{position:fixed;right:24px;bottom:100px;z-index:2;width:400px;max-width:calc(100vw - 48px);height:min(680px,calc(100vh - 120px))}
 iframe{border:0;border-radius:16px;background:#fff;color-scheme:normal;box-shadow:0 12px 48px rgba(0,0,0,.28);transform-origin:bottom right;transition:opacity .2s,transform .2s}
 iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:translateY(16px) scale(.98);transition:opacity .2s,transform .2s,visibility 0s .2s}
@@ -101,7 +102,14 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     return icon;
   };
   const button = element("http://www.w3.org/1999/xhtml", "button", { "type": "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "chat" });
-  button.append(svg("chat", "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"), svg("x", "M6 6l12 12M18 6L6 18"));
+  // The unread count, drawn on the launcher; its name says it too ("Open chat, 2 unread messages").
+  const badge = element("http://www.w3.org/1999/xhtml", "span", { class: "badge", "aria-hidden": "true" });
+  button.append(svg("chat", "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"), svg("x", "M6 6l12 12M18 6L6 18"), badge);
+  let unread = 0;
+  const launcherName = () => {
+    if (shown) return "Close chat";
+    return unread ? `Open chat, ${unread} unread message${unread == 1 ? "" : "s"}` : "Open chat";
+  };
   root.append(button);
   // The frame (and with it Python) comes only when boot() runs: see the loading policy below.
   let frame = null;
@@ -142,7 +150,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     frame.inert = !open;
     frame.classList.toggle("open", open);
     button.setAttribute("aria-expanded", open);
-    button.setAttribute("aria-label", open ? "Close chat" : "Open chat");
+    button.setAttribute("aria-label", launcherName());
     if (open) frame.focus();
     else if (hadFocus) button.focus();
     fit();
@@ -249,6 +257,12 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
       if (name === lastState) return;
       lastState = name;
     }
+    if (name == "unread_count_changed") {
+      if (data.count === unread) return;
+      unread = data.count;
+      badge.textContent = unread ? String(Math.min(unread, 99)) : "";
+      button.setAttribute("aria-label", launcherName());
+    }
     emit(name, data);
     broadcast(name, data);
   };
@@ -300,6 +314,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   // as it was. Only the widget's own frame can reach its storage, so reset() starts the widget.
   const reset = () => {
     if (dead) return;
+    if (unread) relay("unread_count_changed", { count: 0 }); // the new frame starts with none
     stash = null;
     fresh = true;
     if (frame) frame.remove();

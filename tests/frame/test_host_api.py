@@ -74,3 +74,44 @@ def test_malformed_compose_messages_are_ignored(app: FastAPI) -> None:
         assert network.requests == []
 
     run(app, scenario)
+
+
+def test_a_reply_that_arrives_while_the_panel_is_closed_counts_as_unread_until_it_opens(
+    app: FastAPI,
+) -> None:
+    async def scenario(network: Network) -> None:
+        frame = open_frame(network, MemoryStorage())
+        frame.shim.command("open")
+        frame.send("Hello there")
+        frame.shim.command("close")  # closed before the agent answered
+        await until(lambda: "message_received" in frame.shim.event_names(), "the first reply")
+        frame.send("And the pricing?")  # sent from a closed panel (widget.send opens; this not)
+        await until(lambda: frame.shim.event_names().count("message_received") == 2, "2 replies")
+        unread = [data for name, data in frame.shim.events() if name == "unread_count_changed"]
+        assert unread == [{"count": 1}, {"count": 2}]
+        frame.shim.command("open")
+        frame.shim.command("close")
+        frame.shim.command("open")  # nothing unread now: no event
+        names = frame.shim.event_names()
+        assert names[-4:] == [
+            "widget_opened",
+            "unread_count_changed",
+            "widget_closed",
+            "widget_opened",
+        ]
+        assert frame.shim.events()[-3] == ("unread_count_changed", {"count": 0})
+        assert names.count("unread_count_changed") == 3
+
+    run(app, scenario)
+
+
+def test_replies_read_in_the_open_panel_are_not_unread(app: FastAPI) -> None:
+    async def scenario(network: Network) -> None:
+        frame = open_frame(network, MemoryStorage())
+        frame.shim.command("open")
+        frame.send("Hello there")
+        await until(lambda: "message_received" in frame.shim.event_names(), "the reply")
+        assert "unread_count_changed" not in frame.shim.event_names()
+        assert frame.controller.unread == 0
+
+    run(app, scenario)

@@ -56,6 +56,8 @@ class FrameController:
         self.later = later
         self.is_open = False
         self.last_seq = 0
+        # Agent replies shown while the panel was closed (the launcher's badge); opening clears it.
+        self.unread = 0
         self._tasks: set[asyncio.Future[Any]] = set()
         for name in CLIENT_EVENT_NAMES:
             self.bus.on(name, partial(self._forward, name))
@@ -101,6 +103,9 @@ class FrameController:
         self.is_open = value
         if value:
             self._emit("widget_opened")
+            if self.unread:
+                self.unread = 0
+                self._emit_unread()
             self._spawn(self._focus_when_shown())
         else:
             self._emit("widget_closed")
@@ -162,8 +167,18 @@ class FrameController:
 
         self.bus.emit(name, client_event_payload(name))
 
+    def _emit_unread(self) -> None:
+        from widget.events import client_event_payload
+
+        self.bus.emit(
+            "unread_count_changed", client_event_payload("unread_count_changed", count=self.unread)
+        )
+
     def _forward(self, name: ClientEventName, payload: dict[str, Any]) -> None:
         self.shim.post(EventMessage(type="event", name=name, data=payload))
+        if name == "message_received" and not self.is_open:
+            self.unread += 1
+            self._emit_unread()
 
     def _post_state(self) -> None:
         self.shim.post(State(type="state", open=self.is_open, ack=self.last_seq))
