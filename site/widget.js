@@ -5,7 +5,7 @@
   // Both lists are generated (`make gen`): event names from widget/events.py, the frame↔shim
   // message types from widget/contracts/protocol.py.
   const EVENTS = Object.freeze(/*<events>*/["widget_opened","widget_closed","conversation_started","message_sent","message_received","lead_captured","unread_count_changed"]/*</events>*/);
-  const MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
+  const MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","identify":"identify","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
 
   // The snippet's stub (or an earlier copy of this script) marks window.widget with __q.
   const stub = window.widget && window.widget.__q ? window.widget : null;
@@ -206,6 +206,21 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     open();
     post({ type: MSG.compose, action: "send", text: value });
   };
+  // identify({ userId, userHash, email?, name?, attributes? }): the page's signed-in user. Kept, so
+  // that a reloaded frame hears it again; reset() (a logout) forgets it.
+  let identity = null;
+  const identify = (user) => {
+    const bad = (what) => {
+      throw new TypeError(`widget.identify: ${what}. Pass { userId: string, userHash: string, email?: string, name?: string, attributes?: object }`);
+    };
+    if (!user || typeof user != "object") bad("pass an object");
+    if (typeof user.userId != "string" || !user.userId.trim()) bad("userId must be a non-empty string");
+    for (const key of ["userHash", "email", "name"]) if (user[key] !== undefined && typeof user[key] != "string") bad(`${key} must be a string`);
+    if (user.attributes !== undefined && (!user.attributes || typeof user.attributes != "object")) bad("attributes must be an object");
+    if (dead) return;
+    identity = JSON.parse(JSON.stringify(user)); // a plain copy: the page may change its object
+    post({ type: MSG.identify, identity });
+  };
   const prefill = (value) => {
     text("prefill", value);
     if (dead) return;
@@ -275,6 +290,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     // Before Python runs, the frame's close button and Escape ask us to close (and tell it so).
     else if (msg.type == MSG.request && msg.name == "close") close();
     else if (msg.type == MSG.stash) stash = msg.stash;
+    else if (msg.type == MSG.report) console.error(`Parley widget: ${msg.text}`);
   };
   const onHello = (e) => {
     if (!frame || e.source !== frame.contentWindow || e.origin !== frameOrigin || !e.data || e.data.type !== MSG.hello) return;
@@ -285,6 +301,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     port = channel.port1;
     port.onmessage = onFrameMessage;
     frame.contentWindow.postMessage({ type: MSG.connect, nonce, stash }, frameOrigin, [channel.port2]);
+    if (reconnect && identity) post({ type: MSG.identify, identity });
     if (reconnect) command(shown ? "open" : "close");
     else pending.splice(0).forEach((msg) => port.postMessage(msg));
   };
@@ -316,6 +333,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     if (dead) return;
     if (unread) relay("unread_count_changed", { count: 0 }); // the new frame starts with none
     stash = null;
+    identity = null;
     fresh = true;
     if (frame) frame.remove();
     frame = null;
@@ -346,7 +364,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   // Take the stub over in place (pages may hold a reference to it), then replay its queued calls.
   if (!W.__r) W.ready = new Promise((resolve) => (W.__r = resolve));
   const queued = W.__q || [];
-  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy, consent, send, prefill });
+  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy, consent, send, prefill, identify });
   (document.body || document.documentElement).append(host);
   watch.observe(document.documentElement, { childList: true });
   if (document.body) watch.observe(document.body, { childList: true });

@@ -26,11 +26,14 @@ def test_send_from_the_stub_prefill_and_the_unread_badge(page: Page, host_site: 
     calls = (
         "<script>try { widget.send(42) } catch (e) { window.refused = e instanceof TypeError &&"
         " e.message }</script>"
+        "<script>try { widget.identify({ email: 'a@b.c' }) } catch (e) {"
+        " window.unidentified = e instanceof TypeError && e.message }</script>"
         "<script>widget.send('What does this product do?')</script>"
     )
     tag = host_site.snippet()[len(stub) :]
     page.goto(host_site.page(stub + RECORDER + calls + tag))
     assert "pass the message text as a string" in page.evaluate("window.refused")
+    assert "userId must be a non-empty string" in page.evaluate("window.unidentified")
     # The send opened the panel and went out once Python ran, with the usual events.
     wait_for(page, "seen.some(e => e.name == 'message_received')", BOOT_TIMEOUT_MS)
     names = page.evaluate("seen.map(e => e.name)")

@@ -115,3 +115,45 @@ def test_replies_read_in_the_open_panel_are_not_unread(app: FastAPI) -> None:
         assert frame.controller.unread == 0
 
     run(app, scenario)
+
+
+def test_an_identified_user_finds_their_conversation_on_another_device(app: FastAPI) -> None:
+    import hashlib
+    import hmac
+
+    from widget.server.agents.tables import Agent
+    from widget.server.chat.identity import identity_secret
+    from widget.server.core.db import transaction
+
+    with transaction(app.state.sessions) as session:
+        key = identity_secret(session.get_one(Agent, "ag_demo"))
+    user_hash = hmac.new(key.encode(), b"u_42", hashlib.sha256).hexdigest()
+
+    async def scenario(network: Network) -> None:
+        laptop = open_frame(network, MemoryStorage())
+        laptop.shim.send(
+            {"type": "identify", "identity": {"userId": "u_42", "userHash": user_hash}}
+        )
+        await until(lambda: laptop.controller.chat.history_loaded, "the identity")
+        laptop.send("Hello from my laptop")
+        await until(lambda: "message_received" in laptop.shim.event_names(), "the reply")
+
+        shim = FakeShim()  # a phone: its own storage; identify() comes before Python runs
+        shim.send({"type": "identify", "identity": {"userId": "u_42", "userHash": user_hash}})
+        phone = open_frame(network, MemoryStorage(), shim=shim)
+        await until(lambda: phone.controller.chat.history_loaded, "the history")
+        chat = phone.controller.chat
+        assert chat.conversation_id == laptop.controller.chat.conversation_id
+        assert ("user", "Hello from my laptop", "sent") in phone.transcript.bubbles()
+
+        # Someone else claiming to be u_42 gets nothing of theirs, and the page hears why.
+        thief = FakeShim()
+        thief.send({"type": "identify", "identity": {"userId": "u_42", "userHash": "0" * 64}})
+        stranger = open_frame(network, MemoryStorage(), shim=thief)
+        await until(lambda: stranger.controller.chat.history_loaded, "the refusal")
+        assert stranger.controller.chat.conversation_id is None
+        reports = [m["text"] for m in thief.posted if m["type"] == "report"]
+        assert len(reports) == 1 and "does not match userId 'u_42'" in reports[0]
+        assert all(b[1] != "Hello from my laptop" for b in stranger.transcript.bubbles())
+
+    run(app, scenario)

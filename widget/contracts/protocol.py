@@ -140,7 +140,7 @@ TO_FRAME: Final[dict[str, type]] = {
     "connect": Connect,
     "command": Command,
     "compose": Compose,
-    # identify: step 3
+    "identify": Identify,
 }
 TO_SHIM: Final[dict[str, type]] = {
     "hello": Hello,

@@ -18,14 +18,17 @@ from functools import partial
 from typing import Any
 
 from widget.bus import EventBus
+from widget.contracts.chat import Identity
 from widget.contracts.client_events import CLIENT_EVENT_NAMES, ClientEventName
 from widget.contracts.protocol import (
     Draft,
     EventMessage,
     Ready,
+    Report,
     State,
     as_command,
     as_compose,
+    as_identity,
 )
 from widget.frame.api import ChatApi
 from widget.frame.chat import Chat
@@ -70,6 +73,7 @@ class FrameController:
             agent_id,
             str(shim.agent.get("welcomeMessage") or DEFAULT_WELCOME),
             on_change=self._on_chat_change,
+            report=lambda text: self.shim.post(Report(type="report", text=text)),
         )
 
     def start(self) -> None:
@@ -89,6 +93,10 @@ class FrameController:
         compose = as_compose(message)
         if compose is not None:
             self._compose(compose["action"], compose["text"])
+            return
+        identity = as_identity(message)
+        if identity is not None:
+            self.chat.identify(Identity(**identity))  # type: ignore[typeddict-item]
             return
         command = as_command(message)
         if command is None:

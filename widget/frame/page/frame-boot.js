@@ -7,7 +7,7 @@
 (function () {
   "use strict";
   // The frame↔shim message types, generated from widget/contracts/protocol.py (`make gen`).
-  var MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
+  var MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","identify":"identify","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
   // The shim put a fresh random nonce in our URL; only its connect message carries it. It stays in
   // the URL so that a reloaded frame can be connected again.
   var nonce = location.hash.slice(1);
