@@ -36,6 +36,12 @@ export interface LeadCapturedPayload {
   conversationId: string;
 }
 
+/** What `unread_count_changed` callbacks receive. */
+export interface UnreadCountChangedPayload {
+  /** Agent replies that arrived while the panel was closed; 0 once it opens. */
+  count: number;
+}
+
 /** Every event a host page can subscribe to, and the data its callback receives. */
 export interface WidgetEventMap {
   /** The chat widget opens. */
@@ -50,6 +56,8 @@ export interface WidgetEventMap {
   message_received: MessageReceivedPayload;
   /** AI captures a lead via the lead-capture tool. */
   lead_captured: LeadCapturedPayload;
+  /** Agent replies arrive while the panel is closed, or the panel opens and clears them. */
+  unread_count_changed: UnreadCountChangedPayload;
 }
 
 export type WidgetEventName = keyof WidgetEventMap;
@@ -92,6 +100,25 @@ export interface Widget {
    * and the frame is removed.
    */
   consent(granted: boolean): void;
+  /**
+   * Sends `text` as the visitor (the panel opens), in order with what the visitor types; works
+   * before the widget is live. Blank text sends nothing; a non-string throws a TypeError.
+   */
+  send(text: string): void;
+  /** Puts `text` in the composer for the visitor to edit and send; a non-string throws. */
+  prefill(text: string): void;
+  /**
+   * Identifies the page's signed-in user: `userHash` is hex HMAC-SHA256(the agent's identity
+   * secret, userId), computed by your server. The user's open conversation follows them across
+   * devices; a refused identity is reported with console.error. `reset()` forgets it.
+   */
+  identify(user: {
+    userId: string;
+    userHash?: string;
+    email?: string;
+    name?: string;
+    attributes?: Record<string, unknown>;
+  }): void;
   /** Resolves when the widget is live (Python and its UI have started). */
   readonly ready: Promise<void>;
   /** The names of every event, in the order of the event table. */

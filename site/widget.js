@@ -4,8 +4,8 @@
   "use strict";
   // Both lists are generated (`make gen`): event names from widget/events.py, the frame↔shim
   // message types from widget/contracts/protocol.py.
-  const EVENTS = Object.freeze(/*<events>*/["widget_opened","widget_closed","conversation_started","message_sent","message_received","lead_captured"]/*</events>*/);
-  const MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash"}/*</messages>*/);
+  const EVENTS = Object.freeze(/*<events>*/["widget_opened","widget_closed","conversation_started","message_sent","message_received","lead_captured","unread_count_changed"]/*</events>*/);
+  const MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","identify":"identify","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
 
   // The snippet's stub (or an earlier copy of this script) marks window.widget with __q.
   const stub = window.widget && window.widget.__q ? window.widget : null;
@@ -77,7 +77,8 @@
 button{all:initial;position:fixed;right:24px;bottom:24px;z-index:1;width:60px;height:60px;border-radius:50%;display:grid;place-items:center;background:#4f46e5;color:#fff;cursor:pointer;box-shadow:0 4px 16px rgba(0,0,0,.25);transition:transform .15s,background .15s;-webkit-tap-highlight-color:transparent}
 button:hover{background:#4338ca;transform:scale(1.05)}
 button:focus-visible{outline:2px solid transparent;box-shadow:0 0 0 3px #fff,0 0 0 6px #1e1b4b}
-button[aria-expanded=true] .chat,button[aria-expanded=false] .x{display:none}
+button[aria-expanded=true] .chat,button[aria-expanded=false] .x,button[aria-expanded=true] .badge,.badge:empty{display:none}
+.badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;border-radius:11px;background:#b91c1c;color:#fff;font:700 12px/22px system-ui,sans-serif;text-align:center;box-shadow:0 0 0 2px #fff}
 iframe{position:fixed;right:24px;bottom:100px;z-index:2;width:400px;max-width:calc(100vw - 48px);height:min(680px,calc(100vh - 120px))}
 iframe{border:0;border-radius:16px;background:#fff;color-scheme:normal;box-shadow:0 12px 48px rgba(0,0,0,.28);transform-origin:bottom right;transition:opacity .2s,transform .2s}
 iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:translateY(16px) scale(.98);transition:opacity .2s,transform .2s,visibility 0s .2s}
@@ -100,8 +101,15 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     icon.append(element(SVG, "path", { d }));
     return icon;
   };
-  const button = element("http://www.w3.org/1999/xhtml", "button", { type: "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "chat" });
-  button.append(svg("chat", "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"), svg("x", "M6 6l12 12M18 6L6 18"));
+  const button = element("http://www.w3.org/1999/xhtml", "button", { "type": "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "chat" });
+  // The unread count, drawn on the launcher; its name says it too ("Open chat, 2 unread messages").
+  const badge = element("http://www.w3.org/1999/xhtml", "span", { class: "badge", "aria-hidden": "true" });
+  button.append(svg("chat", "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"), svg("x", "M6 6l12 12M18 6L6 18"), badge);
+  let unread = 0;
+  const launcherName = () => {
+    if (shown) return "Close chat";
+    return unread ? `Open chat, ${unread} unread message${unread == 1 ? "" : "s"}` : "Open chat";
+  };
   root.append(button);
   // The frame (and with it Python) comes only when boot() runs: see the loading policy below.
   let frame = null;
@@ -142,7 +150,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     frame.inert = !open;
     frame.classList.toggle("open", open);
     button.setAttribute("aria-expanded", open);
-    button.setAttribute("aria-label", open ? "Close chat" : "Open chat");
+    button.setAttribute("aria-label", launcherName());
     if (open) frame.focus();
     else if (hadFocus) button.focus();
     fit();
@@ -170,11 +178,11 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   };
   if (viewport) for (const type of ["resize", "scroll"]) viewport.addEventListener(type, fit);
   phone.addEventListener("change", fit);
-  const command = (name) => {
-    const msg = { type: MSG.command, name, seq: ++seq };
+  const post = (msg) => {
     if (port) port.postMessage(msg);
     else pending.push(msg);
   };
+  const command = (name) => post({ type: MSG.command, name, seq: ++seq });
   const open = () => {
     if (shown || dead) return;
     show(true);
@@ -186,6 +194,38 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     command("close");
   };
   const toggle = () => (shown ? close() : open());
+  // send(text): as if the visitor sent it (the panel opens); prefill(text): in the composer.
+  // Before Python runs the frame keeps a send with what the visitor typed, sent in order, once.
+  const text = (method, value) => {
+    if (typeof value == "string") return;
+    throw new TypeError(`widget.${method}: pass the message text as a string, e.g. widget.${method}("Hello")`);
+  };
+  const send = (value) => {
+    text("send", value);
+    if (dead) return;
+    open();
+    post({ type: MSG.compose, action: "send", text: value });
+  };
+  // identify({ userId, userHash, email?, name?, attributes? }): the page's signed-in user. Kept, so
+  // that a reloaded frame hears it again; reset() (a logout) forgets it.
+  let identity = null;
+  const identify = (user) => {
+    const bad = (what) => {
+      throw new TypeError(`widget.identify: ${what}. Pass { userId: string, userHash: string, email?: string, name?: string, attributes?: object }`);
+    };
+    if (!user || typeof user != "object") bad("pass an object");
+    if (typeof user.userId != "string" || !user.userId.trim()) bad("userId must be a non-empty string");
+    for (const key of ["userHash", "email", "name"]) if (user[key] !== undefined && typeof user[key] != "string") bad(`${key} must be a string`);
+    if (user.attributes !== undefined && (!user.attributes || typeof user.attributes != "object")) bad("attributes must be an object");
+    if (dead) return;
+    identity = JSON.parse(JSON.stringify(user)); // a plain copy: the page may change its object
+    post({ type: MSG.identify, identity });
+  };
+  const prefill = (value) => {
+    text("prefill", value);
+    if (dead) return;
+    post({ type: MSG.compose, action: "prefill", text: value });
+  };
   const start = () => {
     wanted = true;
     boot();
@@ -232,6 +272,12 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
       if (name === lastState) return;
       lastState = name;
     }
+    if (name == "unread_count_changed") {
+      if (data.count === unread) return;
+      unread = data.count;
+      badge.textContent = unread ? String(Math.min(unread, 99)) : "";
+      button.setAttribute("aria-label", launcherName());
+    }
     emit(name, data);
     broadcast(name, data);
   };
@@ -244,6 +290,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     // Before Python runs, the frame's close button and Escape ask us to close (and tell it so).
     else if (msg.type == MSG.request && msg.name == "close") close();
     else if (msg.type == MSG.stash) stash = msg.stash;
+    else if (msg.type == MSG.report) console.error(`Parley widget: ${msg.text}`);
   };
   const onHello = (e) => {
     if (!frame || e.source !== frame.contentWindow || e.origin !== frameOrigin || !e.data || e.data.type !== MSG.hello) return;
@@ -254,6 +301,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     port = channel.port1;
     port.onmessage = onFrameMessage;
     frame.contentWindow.postMessage({ type: MSG.connect, nonce, stash }, frameOrigin, [channel.port2]);
+    if (reconnect && identity) post({ type: MSG.identify, identity });
     if (reconnect) command(shown ? "open" : "close");
     else pending.splice(0).forEach((msg) => port.postMessage(msg));
   };
@@ -283,7 +331,9 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   // as it was. Only the widget's own frame can reach its storage, so reset() starts the widget.
   const reset = () => {
     if (dead) return;
+    if (unread) relay("unread_count_changed", { count: 0 }); // the new frame starts with none
     stash = null;
+    identity = null;
     fresh = true;
     if (frame) frame.remove();
     frame = null;
@@ -314,7 +364,7 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   // Take the stub over in place (pages may hold a reference to it), then replay its queued calls.
   if (!W.__r) W.ready = new Promise((resolve) => (W.__r = resolve));
   const queued = W.__q || [];
-  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy, consent });
+  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy, consent, send, prefill, identify });
   (document.body || document.documentElement).append(host);
   watch.observe(document.documentElement, { childList: true });
   if (document.body) watch.observe(document.body, { childList: true });

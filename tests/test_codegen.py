@@ -133,7 +133,8 @@ def test_declarations_describe_every_client_event_and_the_widget_api() -> None:
         interface = re.search(rf"export interface {payload} \{{(.*?)\}}", declarations, re.DOTALL)
         assert interface is not None, payload
         for field in model.model_fields.values():
-            assert f"  {field.alias}: string;" in interface.group(1)
+            kind = "number" if field.annotation is int else "string"
+            assert f"  {field.alias}: {kind};" in interface.group(1)
     callback = "callback: (data: WidgetEventMap[K]) => void"
     for line in (
         f"on<K extends WidgetEventName>(event: K, {callback}): () => void;",
@@ -143,6 +144,8 @@ def test_declarations_describe_every_client_event_and_the_widget_api() -> None:
         "close(): void;",
         "toggle(): void;",
         "readonly ready: Promise<void>;",
+        "send(text: string): void;",
+        "prefill(text: string): void;",
         "widget: Widget;",
         "var widget: Widget;",
     ):

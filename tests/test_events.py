@@ -13,8 +13,10 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from widget.events import (
+    ADDED_CLIENT_EVENT_DECLARATIONS,
     CLIENT_EVENT_DESCRIPTIONS,
     CLIENT_EVENTS,
+    SPECIFIED_CLIENT_EVENT_DECLARATIONS,
     WEBHOOK_EVENT_DESCRIPTIONS,
     WEBHOOK_EVENTS,
     AiActionFailedData,
@@ -114,8 +116,15 @@ def test_message_sent_example_covers_both_roles() -> None:
 
 def test_client_events_follow_the_specification_table() -> None:
     rows = client_table()
-    assert [name for name, _, _ in rows] == list(CLIENT_EVENTS)
-    assert {name: fired for name, fired, _ in rows} == CLIENT_EVENT_DESCRIPTIONS
+    specified = [d.name for d in SPECIFIED_CLIENT_EVENT_DECLARATIONS]
+    assert [name for name, _, _ in rows] == specified
+    assert list(CLIENT_EVENTS)[: len(specified)] == specified  # additions come after, never between
+    assert {name: fired for name, fired, _ in rows} == {
+        name: CLIENT_EVENT_DESCRIPTIONS[name] for name in specified
+    }
+    assert [d.name for d in ADDED_CLIENT_EVENT_DECLARATIONS] == list(CLIENT_EVENTS)[
+        len(specified) :
+    ]
     for name, _, data in rows:
         documented = re.findall(r"(\w+): \w+", data)
         aliases = {field.alias for field in CLIENT_EVENTS[name].model_fields.values()}

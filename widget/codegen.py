@@ -175,6 +175,25 @@ export interface Widget {{
    * and the frame is removed.
    */
   consent(granted: boolean): void;
+  /**
+   * Sends `text` as the visitor (the panel opens), in order with what the visitor types; works
+   * before the widget is live. Blank text sends nothing; a non-string throws a TypeError.
+   */
+  send(text: string): void;
+  /** Puts `text` in the composer for the visitor to edit and send; a non-string throws. */
+  prefill(text: string): void;
+  /**
+   * Identifies the page's signed-in user: `userHash` is hex HMAC-SHA256(the agent's identity
+   * secret, userId), computed by your server. The user's open conversation follows them across
+   * devices; a refused identity is reported with console.error. `reset()` forgets it.
+   */
+  identify(user: {{
+    userId: string;
+    userHash?: string;
+    email?: string;
+    name?: string;
+    attributes?: Record<string, unknown>;
+  }}): void;
   /** Resolves when the widget is live (Python and its UI have started). */
   readonly ready: Promise<void>;
   /** The names of every event, in the order of the event table. */

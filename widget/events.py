@@ -31,9 +31,11 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 __all__ = [
+    "ADDED_CLIENT_EVENT_DECLARATIONS",
     "CLIENT_EVENTS",
     "CLIENT_EVENT_DECLARATIONS",
     "CLIENT_EVENT_DESCRIPTIONS",
+    "SPECIFIED_CLIENT_EVENT_DECLARATIONS",
     "WEBHOOK_EVENTS",
     "WEBHOOK_EVENT_DECLARATIONS",
     "WEBHOOK_EVENT_DESCRIPTIONS",
@@ -54,6 +56,7 @@ __all__ = [
     "Timestamp",
     "TrainingCompletedData",
     "TrainingFailedData",
+    "UnreadCountChanged",
     "WebhookData",
     "WebhookEnvelope",
     "WebhookEventName",
@@ -152,6 +155,16 @@ class LeadCaptured(EventModel):
     ]
 
 
+class UnreadCountChanged(EventModel):
+    count: Annotated[
+        int,
+        Field(
+            ge=0,
+            description="Agent replies that arrived while the panel was closed; 0 once it opens.",
+        ),
+    ]
+
+
 ClientEventName = Literal[
     "widget_opened",
     "widget_closed",
@@ -159,6 +172,7 @@ ClientEventName = Literal[
     "message_sent",
     "message_received",
     "lead_captured",
+    "unread_count_changed",
 ]
 
 
@@ -174,8 +188,9 @@ class EventDeclaration:
     sample: Mapping[str, Any] = field(default_factory=dict)
 
 
-# In the order of the specification's table; the shim's list of valid names is generated from it.
-CLIENT_EVENT_DECLARATIONS: Final[tuple[EventDeclaration, ...]] = (
+# In the order of the specification's table (the seed: these six are the contract, unchanged); the
+# shim's list of valid names is generated from these and the additions below.
+SPECIFIED_CLIENT_EVENT_DECLARATIONS: Final[tuple[EventDeclaration, ...]] = (
     EventDeclaration("widget_opened", WidgetOpened, "The chat widget opens"),
     EventDeclaration("widget_closed", WidgetClosed, "The chat widget closes"),
     EventDeclaration(
@@ -184,6 +199,17 @@ CLIENT_EVENT_DECLARATIONS: Final[tuple[EventDeclaration, ...]] = (
     EventDeclaration("message_sent", MessageSent, "User sends a message"),
     EventDeclaration("message_received", MessageReceived, "AI responds"),
     EventDeclaration("lead_captured", LeadCaptured, "AI captures a lead via the lead-capture tool"),
+)
+# Added after the specification, for host pages (issue 14); listed after the specified ones.
+ADDED_CLIENT_EVENT_DECLARATIONS: Final[tuple[EventDeclaration, ...]] = (
+    EventDeclaration(
+        "unread_count_changed",
+        UnreadCountChanged,
+        "Agent replies arrive while the panel is closed, or the panel opens and clears them",
+    ),
+)
+CLIENT_EVENT_DECLARATIONS: Final[tuple[EventDeclaration, ...]] = (
+    SPECIFIED_CLIENT_EVENT_DECLARATIONS + ADDED_CLIENT_EVENT_DECLARATIONS
 )
 CLIENT_EVENTS: Final[dict[str, type[BaseModel]]] = {
     d.name: d.model for d in CLIENT_EVENT_DECLARATIONS

@@ -61,6 +61,10 @@ class FakeShim:
         else:
             self._handler(message)
 
+    def compose(self, action: str, text: object) -> None:
+        """The host page called `widget.send(text)` or `widget.prefill(text)`."""
+        self.send({"type": "compose", "action": action, "text": text})
+
     def events(self) -> list[tuple[str, dict[str, Any]]]:
         """(name, data) of every event forwarded to the shim, in order."""
         return [(m["name"], m["data"]) for m in self.posted if m["type"] == "event"]
@@ -89,6 +93,9 @@ class FakePanel:
 
     def clear_composer(self) -> None:
         self.text = ""
+
+    def set_composer_text(self, text: str) -> None:
+        self.text = text
 
     def show_new_conversation(self, shown: bool) -> None:
         self.new_conversation_shown = shown

@@ -107,6 +107,7 @@ def test_a_message_sent_while_offline_waits_and_retry_sends_it_once(app: FastAPI
             "conversation_started",
             "message_sent",
             "message_received",
+            "unread_count_changed",  # the panel is closed in these tests
         ]
         assert frame.transcript.error is None
         assert [r for r in await server_transcript(network, frame) if r[0] == "user"] == [
@@ -177,7 +178,11 @@ def test_a_reload_shows_the_history_and_continues_the_conversation(
         again.send("Actually, please use jane.doe@acme.example instead")
         await replies(again, 1)
         # Same conversation: no new start, and its lead was announced already.
-        assert again.shim.event_names() == ["message_sent", "message_received"]
+        assert again.shim.event_names() == [
+            "message_sent",
+            "message_received",
+            "unread_count_changed",  # the panel is closed in these tests
+        ]
         assert again.controller.chat.conversation_id == first.controller.chat.conversation_id
 
     run(app, scenario)
@@ -203,6 +208,7 @@ def test_a_conversation_the_server_refuses_gives_way_to_a_new_one(
             "conversation_started",
             "message_sent",
             "message_received",
+            "unread_count_changed",  # the panel is closed in these tests
         ]
         assert frame.controller.chat.conversation_id != "conv_gone"
 

@@ -6,13 +6,24 @@ both name exactly the same fields.
 """
 
 # No `from __future__ import annotations`: TypedDict reads `NotRequired` only from real annotations.
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
+
+
+class Identity(TypedDict):
+    """The host page's `widget.identify()`, as the frame passes it on."""
+
+    userId: str
+    userHash: NotRequired[str | None]
+    email: NotRequired[str | None]
+    name: NotRequired[str | None]
+    attributes: NotRequired[dict[str, Any] | None]
 
 
 class StartConversationRequest(TypedDict):
-    """`POST /v1/conversations`."""
+    """`POST /v1/conversations`; with an identity, the user's open conversation is resumed."""
 
     agentId: str
+    identity: NotRequired[Identity | None]
 
 
 class StartConversationResponse(TypedDict):
@@ -20,6 +31,7 @@ class StartConversationResponse(TypedDict):
 
     conversationId: str
     visitorToken: str
+    resumed: NotRequired[bool]
 
 
 class SendMessageRequest(TypedDict):

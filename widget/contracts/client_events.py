@@ -12,6 +12,7 @@ ClientEventName = Literal[
     "message_sent",
     "message_received",
     "lead_captured",
+    "unread_count_changed",
 ]
 CLIENT_EVENT_NAMES: Final[tuple[ClientEventName, ...]] = (
     "widget_opened",
@@ -20,4 +21,5 @@ CLIENT_EVENT_NAMES: Final[tuple[ClientEventName, ...]] = (
     "message_sent",
     "message_received",
     "lead_captured",
+    "unread_count_changed",
 )

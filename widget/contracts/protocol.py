@@ -53,6 +53,35 @@ class Connect(TypedDict):
 
 # -- on the port ----------------------------------------------------------------------------------
 
+ComposeAction = Literal["send", "prefill"]
+
+
+class Compose(TypedDict):
+    """shim → frame: the host page's `widget.send(text)` (sent as the visitor) or
+    `widget.prefill(text)` (put in the composer, not sent)."""
+
+    type: Literal["compose"]
+    action: ComposeAction
+    text: str
+
+
+class Identity(TypedDict, total=False):
+    """What the host page's `widget.identify()` passes; `userHash` is HMAC-SHA256(identity
+    secret, userId) in hex, computed by the page's backend."""
+
+    userId: str
+    userHash: str
+    email: str
+    name: str
+    attributes: dict[str, Any]
+
+
+class Identify(TypedDict):
+    """shim → frame: the host page's `widget.identify()`, checked by the shim."""
+
+    type: Literal["identify"]
+    identity: Identity
+
 
 class Command(TypedDict):
     """shim → frame: the host page or the launcher opened or closed the panel; `seq` counts them."""
@@ -98,8 +127,21 @@ class Stash(TypedDict):
     stash: Drafts | None
 
 
+class Report(TypedDict):
+    """frame → shim: something the host page's developer should read (a refused identity); the
+    shim logs it with `console.error`."""
+
+    type: Literal["report"]
+    text: str
+
+
 # Keyed by the name the scripts use: `MSG.hello` is "widget:hello".
-TO_FRAME: Final[dict[str, type]] = {"connect": Connect, "command": Command}
+TO_FRAME: Final[dict[str, type]] = {
+    "connect": Connect,
+    "command": Command,
+    "compose": Compose,
+    "identify": Identify,
+}
 TO_SHIM: Final[dict[str, type]] = {
     "hello": Hello,
     "ready": Ready,
@@ -107,11 +149,12 @@ TO_SHIM: Final[dict[str, type]] = {
     "state": State,
     "request": CloseRequest,
     "stash": Stash,
+    "report": Report,
 }
 MESSAGES: Final[dict[str, type]] = {**TO_FRAME, **TO_SHIM}
 
 # What Python posts to the shim (the rest come from frame-boot.js).
-FrameMessage = Ready | EventMessage | State
+FrameMessage = Ready | EventMessage | State | Report
 
 
 def message_type(message: type) -> str:
@@ -133,3 +176,35 @@ def as_command(data: object) -> Command | None:
     if name not in get_args(CommandName) or not isinstance(seq, int) or isinstance(seq, bool):
         return None
     return Command(type="command", name=cast(CommandName, name), seq=seq)
+
+
+def as_compose(data: object) -> Compose | None:
+    """`data` as a `Compose` when it is a well-formed one."""
+    if not isinstance(data, dict) or data.get("type") != "compose":
+        return None
+    action, text = data.get("action"), data.get("text")
+    if action not in get_args(ComposeAction) or not isinstance(text, str):
+        return None
+    return Compose(type="compose", action=cast(ComposeAction, action), text=text)
+
+
+def as_identity(data: object) -> Identity | None:
+    """The `identity` of an `Identify` message when it is well formed (the shim checked it; the
+    frame checks again, as the message comes from another window)."""
+    if not isinstance(data, dict) or data.get("type") != "identify":
+        return None
+    identity = data.get("identity")
+    if not isinstance(identity, dict):
+        return None
+    user_id = identity.get("userId")
+    if not isinstance(user_id, str) or not user_id.strip():
+        return None
+    result = Identity(userId=user_id)
+    for key in ("userHash", "email", "name"):
+        value = identity.get(key)
+        if isinstance(value, str):
+            result[key] = value
+    attributes = identity.get("attributes")
+    if isinstance(attributes, dict):
+        result["attributes"] = attributes
+    return result

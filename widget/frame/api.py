@@ -14,6 +14,7 @@ from typing import Any, cast
 from widget.contracts.chat import (
     Ended,
     ErrorBody,
+    Identity,
     SendMessageRequest,
     SendMessageResponse,
     StartConversationRequest,
@@ -42,8 +43,13 @@ class ChatApi:
         self.transport = transport
         self.base = base
 
-    async def create_conversation(self, agent_id: str) -> StartConversationResponse:
+    async def create_conversation(
+        self, agent_id: str, identity: Identity | None = None
+    ) -> StartConversationResponse:
+        """A new conversation; with an identity, the user's open one when there is one."""
         body = StartConversationRequest(agentId=agent_id)
+        if identity is not None:
+            body["identity"] = identity
         data = await self._call("POST", "/conversations", body=body)
         return cast(StartConversationResponse, data)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from widget.bus import EventBus
-from widget.contracts.chat import SendMessageResponse, Transcript
+from widget.contracts.chat import Identity, SendMessageResponse, Transcript
 from widget.contracts.client_events import ClientEventName
 from widget.contracts.protocol import Draft
 from widget.frame.api import ApiError, ChatApi, ServerUnreachable
@@ -46,7 +46,9 @@ class Chat:
         agent_id: str,
         welcome: str,
         on_change: Callable[[], None],
+        report: Callable[[str], None] = lambda _text: None,
     ) -> None:
+        """`report(text)` tells the host page's developer (console.error) what went wrong."""
         self.bus = bus
         self.api = api
         self.store = store
@@ -54,6 +56,11 @@ class Chat:
         self.agent_id = agent_id
         self.welcome = welcome
         self.on_change = on_change
+        self.report = report
+        # widget.identify(): the identity to start conversations with, and the conversation's user.
+        self.identity: Identity | None = None
+        self.user_id: str | None = None
+        self._restored = False
         self.conversation_id: str | None = None
         self.token: str | None = None
         self.started = False
@@ -76,6 +83,17 @@ class Chat:
         `drafts` are what the visitor sent before Python ran (frame-boot.js kept them).
         """
         saved = self.store.load()
+        self._restored = True
+        if self.identity is not None and (
+            saved is None or saved["userId"] != self.identity["userId"]
+        ):
+            # No conversation of this user's here: find theirs (another device's), keeping only
+            # what is unsent of another user's (or an anonymous) one.
+            pending = saved["pending"] if saved is not None else []
+            self.queue = [Outgoing(p["clientId"], p["content"]) for p in pending]
+            self.queue += [Outgoing(d["clientId"], d["content"]) for d in drafts]
+            self._switch_user()
+            return
         self.transcript.clear()
         if self.welcome:
             self.transcript.message("assistant", self.welcome)
@@ -87,6 +105,7 @@ class Chat:
             self.token = saved["visitorToken"]
             self.started = saved["started"]
             self.lead_emitted = saved["leadCaptured"]
+            self.user_id = saved["userId"]
             self.queue = [Outgoing(p["clientId"], p["content"]) for p in saved["pending"]]
         known = {out.client_id for out in self.queue}
         self.queue += [
@@ -152,6 +171,52 @@ class Chat:
             with contextlib.suppress(ServerUnreachable, ApiError):
                 await self.api.end(conversation_id, token)
 
+    # -- identity (widget.identify) ------------------------------------------------------------
+
+    def identify(self, identity: Identity) -> None:
+        """The host page identified its user: their open conversation (from any device) replaces
+        one that is not theirs; later conversations are started as theirs."""
+        self.identity = identity
+        if self._restored and identity["userId"] != self.user_id:
+            self._switch_user()
+
+    def _switch_user(self) -> None:
+        self._forget_conversation()
+        self.transcript.clear()
+        if self.welcome:
+            self.transcript.message("assistant", self.welcome)
+        self.history_loaded = False
+        self._save()
+        self._spawn(self._resume())
+
+    async def _resume(self) -> None:
+        identity = self.identity
+        if identity is None:
+            return
+        try:
+            created = await self.api.create_conversation(self.agent_id, identity)
+        except ServerUnreachable:
+            self.transcript.show_error(
+                "Can't reach the chat server to load your conversation.", retry=True
+            )
+            return
+        except ApiError as exc:
+            # A refused identity: say so to the page's developer and go on anonymously.
+            self.identity = None
+            self.report(f"widget.identify() was refused: {exc}")
+            self.history_loaded = True
+            self._show_pending()
+            return
+        self.conversation_id = created["conversationId"]
+        self.token = created["visitorToken"]
+        self.user_id = identity["userId"]
+        self._save()
+        if created.get("resumed"):
+            await self._load_history()
+        else:
+            self.history_loaded = True
+            self._show_pending()
+
     # -- sending -----------------------------------------------------------------------------
 
     def submit(self, text: str) -> bool:
@@ -166,12 +231,22 @@ class Chat:
         self._kick()
         return True
 
+    def send(self, text: str) -> None:
+        """The host page's `widget.send(text)`: as if the visitor sent it. While the history
+        loads it waits in the queue, shown and sent once the history is in; blank sends nothing."""
+        if self.history_loaded:
+            self.submit(text)
+        elif text.strip():
+            self.queue.append(Outgoing(os.urandom(16).hex(), text))
+            self._save()
+
     def retry(self) -> None:
         self.transcript.clear_error()
         if self._restoring:
             return
         if not self.history_loaded:
-            self._spawn(self._load_history())
+            resuming = self.conversation_id is None and self.identity is not None
+            self._spawn(self._resume() if resuming else self._load_history())
             return
         for out in self.queue:
             self.transcript.set_state(out.bubble, "pending")
@@ -217,9 +292,10 @@ class Chat:
     async def _post(self, out: Outgoing) -> SendMessageResponse:
         for attempt in range(2):
             if self.conversation_id is None or self.token is None:
-                created = await self.api.create_conversation(self.agent_id)
+                created = await self.api.create_conversation(self.agent_id, self.identity)
                 self.conversation_id = created["conversationId"]
                 self.token = created["visitorToken"]
+                self.user_id = None if self.identity is None else self.identity["userId"]
                 self.started = False
                 self.lead_emitted = False
                 self._save()
@@ -261,6 +337,7 @@ class Chat:
     def _forget_conversation(self) -> None:
         self.conversation_id = None
         self.token = None
+        self.user_id = None
         self.started = False
         self.lead_emitted = False
 
@@ -276,6 +353,7 @@ class Chat:
                 started=self.started,
                 leadCaptured=self.lead_emitted,
                 pending=pending,
+                userId=self.user_id,
             )
         )
 

@@ -18,8 +18,18 @@ from functools import partial
 from typing import Any
 
 from widget.bus import EventBus
+from widget.contracts.chat import Identity
 from widget.contracts.client_events import CLIENT_EVENT_NAMES, ClientEventName
-from widget.contracts.protocol import Draft, EventMessage, Ready, State, as_command
+from widget.contracts.protocol import (
+    Draft,
+    EventMessage,
+    Ready,
+    Report,
+    State,
+    as_command,
+    as_compose,
+    as_identity,
+)
 from widget.frame.api import ChatApi
 from widget.frame.chat import Chat
 from widget.frame.interfaces import KeyValueStorage, Panel, Shim, TranscriptView
@@ -49,6 +59,8 @@ class FrameController:
         self.later = later
         self.is_open = False
         self.last_seq = 0
+        # Agent replies shown while the panel was closed (the launcher's badge); opening clears it.
+        self.unread = 0
         self._tasks: set[asyncio.Future[Any]] = set()
         for name in CLIENT_EVENT_NAMES:
             self.bus.on(name, partial(self._forward, name))
@@ -61,6 +73,7 @@ class FrameController:
             agent_id,
             str(shim.agent.get("welcomeMessage") or DEFAULT_WELCOME),
             on_change=self._on_chat_change,
+            report=lambda text: self.shim.post(Report(type="report", text=text)),
         )
 
     def start(self) -> None:
@@ -77,6 +90,14 @@ class FrameController:
     # -- commands from the host page ----------------------------------------------------------
 
     def handle(self, message: object) -> None:
+        compose = as_compose(message)
+        if compose is not None:
+            self._compose(compose["action"], compose["text"])
+            return
+        identity = as_identity(message)
+        if identity is not None:
+            self.chat.identify(Identity(**identity))  # type: ignore[typeddict-item]
+            return
         command = as_command(message)
         if command is None:
             return
@@ -90,9 +111,21 @@ class FrameController:
         self.is_open = value
         if value:
             self._emit("widget_opened")
+            if self.unread:
+                self.unread = 0
+                self._emit_unread()
             self._spawn(self._focus_when_shown())
         else:
             self._emit("widget_closed")
+
+    def _compose(self, action: str, text: str) -> None:
+        """`widget.send(text)`: sent as the visitor; `widget.prefill(text)`: in the composer.
+        The shim opened the panel for a send already."""
+        if action == "send":
+            self.chat.send(text)
+        else:
+            self.panel.set_composer_text(text)
+            self.panel.focus_composer()
 
     # -- the visitor, in the panel -------------------------------------------------------------
 
@@ -142,8 +175,18 @@ class FrameController:
 
         self.bus.emit(name, client_event_payload(name))
 
+    def _emit_unread(self) -> None:
+        from widget.events import client_event_payload
+
+        self.bus.emit(
+            "unread_count_changed", client_event_payload("unread_count_changed", count=self.unread)
+        )
+
     def _forward(self, name: ClientEventName, payload: dict[str, Any]) -> None:
         self.shim.post(EventMessage(type="event", name=name, data=payload))
+        if name == "message_received" and not self.is_open:
+            self.unread += 1
+            self._emit_unread()
 
     def _post_state(self) -> None:
         self.shim.post(State(type="state", open=self.is_open, ack=self.last_seq))

@@ -56,6 +56,10 @@ class Panel(Protocol):
 
     def clear_composer(self) -> None: ...
 
+    def set_composer_text(self, text: str) -> None:
+        """Put `text` in the composer (the host page's `widget.prefill`), not sent."""
+        ...
+
     def show_new_conversation(self, shown: bool) -> None: ...
 
 

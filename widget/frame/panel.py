@@ -37,6 +37,10 @@ class DomPanel:
         self.textbox.value = ""
         self.autosize()
 
+    def set_composer_text(self, text: str) -> None:
+        self.textbox.value = text
+        self.autosize()
+
     def show_new_conversation(self, shown: bool) -> None:
         self.new_button.hidden = not shown
 

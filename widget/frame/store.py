@@ -22,6 +22,8 @@ class SavedConversation(TypedDict):
     started: bool
     leadCaptured: bool
     pending: list[Draft]
+    # The identified user (widget.identify) the conversation belongs to; None: anonymous.
+    userId: str | None
 
 
 class ConversationStore:
@@ -54,6 +56,8 @@ class ConversationStore:
         ]
         value["started"] = bool(value.get("started"))
         value["leadCaptured"] = bool(value.get("leadCaptured"))
+        user_id = value.get("userId")
+        value["userId"] = user_id if isinstance(user_id, str) else None
         return cast(SavedConversation, value)
 
     def save(self, state: SavedConversation) -> None:

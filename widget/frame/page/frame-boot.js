@@ -7,7 +7,7 @@
 (function () {
   "use strict";
   // The frame↔shim message types, generated from widget/contracts/protocol.py (`make gen`).
-  var MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash"}/*</messages>*/);
+  var MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","identify":"identify","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
   // The shim put a fresh random nonce in our URL; only its connect message carries it. It stays in
   // the URL so that a reloaded frame can be connected again.
   var nonce = location.hash.slice(1);
@@ -90,7 +90,14 @@
 
   function receive(message) {
     if (handler) handler(message);
-    else {
+    else if (message && message.type === MSG.compose && typeof message.text == "string") {
+      // widget.send() and widget.prefill() before Python: the same path as typed text.
+      if (message.action === "send") keep(message.text);
+      else if (message.action === "prefill" && $("message")) {
+        $("message").value = message.text;
+        autosize();
+      }
+    } else {
       backlog.push(message);
       if (message.type === MSG.command && message.name === "open") focusComposer(30);
     }
@@ -190,6 +197,15 @@
     else if (target.closest("#boot-retry")) retry();
   });
 
+  // What the visitor sends before Python runs is shown as pending and kept; blank text is not.
+  function keep(text) {
+    if (!text.trim()) return false;
+    drafts.pending.push({ clientId: clientId(), content: text });
+    saveDrafts();
+    bubble(text);
+    return true;
+  }
+
   // Inlined after the panel's markup: the panel is there already (see frame.html).
   function setUp() {
     if (agent.name) {
@@ -201,11 +217,9 @@
       if (handler) return; // Python's own listener sends
       event.preventDefault();
       var box = $("message");
-      if (!box.value.trim()) return;
-      drafts.pending.push({ clientId: clientId(), content: box.value });
+      if (!keep(box.value)) return;
       drafts.text = "";
       saveDrafts();
-      bubble(box.value);
       box.value = "";
       autosize();
       box.focus();

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from widget.events import AgentUpdatedData
 from widget.server.agents.tables import Agent
+from widget.server.chat.identity import identity_secret, new_identity_secret
 from widget.server.core.api_models import (
     NOT_BLANK,
     ApiModel,
@@ -59,8 +60,16 @@ class AgentOut(ApiModel):
     prompt: str
     welcome_message: str
     allowed_origins: list[str]
+    allow_unverified_identity: bool
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class IdentitySecretOut(ApiModel):
+    """What the host page's backend signs userIds with: hex HMAC-SHA256(identitySecret, userId)."""
+
+    agent_id: str
+    identity_secret: str
 
 
 class AgentList(ApiModel):
@@ -88,8 +97,16 @@ class AgentPatchIn(RequestModel):
     prompt: Prompt | None = Field(default=None, json_schema_extra=not_null)
     welcome_message: Welcome | None = Field(default=None, json_schema_extra=not_null)
     allowed_origins: Origins | None = Field(default=None, json_schema_extra=not_null)
+    allow_unverified_identity: bool | None = Field(default=None, json_schema_extra=not_null)
 
-    @field_validator("name", "prompt", "welcome_message", "allowed_origins", mode="before")
+    @field_validator(
+        "name",
+        "prompt",
+        "welcome_message",
+        "allowed_origins",
+        "allow_unverified_identity",
+        mode="before",
+    )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:
@@ -113,6 +130,7 @@ PATCHABLE = (
     ("prompt", "prompt"),
     ("welcome_message", "welcomeMessage"),
     ("allowed_origins", "allowedOrigins"),
+    ("allow_unverified_identity", "allowUnverifiedIdentity"),
 )
 
 
@@ -123,6 +141,7 @@ def agent_out(agent: Agent) -> AgentOut:
         prompt=agent.prompt,
         welcome_message=agent.welcome_message,
         allowed_origins=list(agent.allowed_origins),
+        allow_unverified_identity=bool(agent.allow_unverified_identity),
         created_at=agent.created_at,
         updated_at=agent.updated_at,
     )
@@ -173,7 +192,10 @@ def patch_agent(agent_id: AgentId, body: AgentPatchIn, sessions: SessionsDep) ->
         changes = []
         for attribute, api_name in PATCHABLE:
             value = getattr(body, attribute)
-            if value is not None and value != getattr(agent, attribute):
+            current = getattr(agent, attribute)
+            if attribute == "allow_unverified_identity":
+                current = bool(current)
+            if value is not None and value != current:
                 setattr(agent, attribute, value)
                 changes.append(api_name)
         if changes:
@@ -184,3 +206,24 @@ def patch_agent(agent_id: AgentId, body: AgentPatchIn, sessions: SessionsDep) ->
                 AgentUpdatedData(agent_id=agent.id, updated_at=agent.updated_at, changes=changes),
             )
         return agent_out(agent)
+
+
+@router.get("/{agent_id}/identity-secret", response_model=IdentitySecretOut)
+def get_identity_secret(agent_id: AgentId, sessions: SessionsDep) -> IdentitySecretOut:
+    """The agent's identity secret for widget.identify(), made on first use."""
+    with transaction(sessions) as session:
+        agent = session.get(Agent, agent_id)
+        if agent is None:
+            raise ApiError(404, "not_found", f"No agent {agent_id!r}.")
+        return IdentitySecretOut(agent_id=agent.id, identity_secret=identity_secret(agent))
+
+
+@router.post("/{agent_id}/identity-secret", response_model=IdentitySecretOut)
+def rotate_identity_secret(agent_id: AgentId, sessions: SessionsDep) -> IdentitySecretOut:
+    """A new identity secret; userHashes made with the old one are refused from now on."""
+    with transaction(sessions) as session:
+        agent = session.get(Agent, agent_id)
+        if agent is None:
+            raise ApiError(404, "not_found", f"No agent {agent_id!r}.")
+        agent.identity_secret = new_identity_secret()
+        return IdentitySecretOut(agent_id=agent.id, identity_secret=agent.identity_secret)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from widget.server.core.db import Base, BigId, UTCDateTime, utcnow
@@ -22,6 +22,11 @@ class Agent(Base):
     welcome_message: Mapped[str] = mapped_column(Text)
     # Origins allowed to embed the frame ("https://example.com", "http://localhost:3000"); "*": any.
     allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The host page's backend signs a visitor's userId with this (HMAC-SHA256) for identify();
+    # made on first use, rotated in the dashboard. Nullable so that older databases gain it.
+    identity_secret: Mapped[str | None] = mapped_column(String(128), default=None)
+    # identify() without a userHash is refused unless this is true (None: false).
+    allow_unverified_identity: Mapped[bool | None] = mapped_column(Boolean, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

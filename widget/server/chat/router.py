@@ -60,12 +60,15 @@ def _client_address(request: Request) -> str:
     "/conversations",
     status_code=201,
     response_model=StartConversationOut,
-    responses=error_responses(*COMMON_ERRORS, 404, 429),
+    responses=error_responses(*COMMON_ERRORS, 403, 404, 429),
 )
 def start_conversation(
     body: StartConversationIn, request: Request, sessions: SessionsDep, settings: SettingsDep
 ) -> StartConversationOut:
-    return service.start_conversation(sessions, settings, body.agent_id, _client_address(request))
+    """Start a conversation; with a verified `identity`, resume the user's open one."""
+    return service.start_conversation(
+        sessions, settings, body.agent_id, _client_address(request), body.identity
+    )
 
 
 @router.post(

@@ -5,6 +5,8 @@ Kept in one file so that the frame and the server can share one definition of it
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -13,13 +15,34 @@ from widget.server.core.api_models import NOT_BLANK, ApiModel, RequestModel, Tim
 MAX_MESSAGE_CHARS = 4000
 
 
+class IdentityIn(RequestModel):
+    """`widget.identify()`: `userHash` is hex HMAC-SHA256(identity secret, userId)."""
+
+    user_id: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
+    user_hash: str | None = Field(default=None, max_length=128)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    attributes: dict[str, Any] | None = Field(default=None, max_length=50)
+
+    @field_validator("user_id")
+    @classmethod
+    def _user_id(cls, value: str) -> str:
+        if is_blank(value):
+            raise PydanticCustomError("blank", "must not be empty or blank")
+        return value
+
+
 class StartConversationIn(RequestModel):
     agent_id: str = Field(min_length=1, max_length=64)
+    # With an identity, the user's latest open conversation is resumed (another device).
+    identity: IdentityIn | None = None
 
 
 class StartConversationOut(ApiModel):
     conversation_id: str
     visitor_token: str
+    # True when an identified user's open conversation was resumed: load its transcript.
+    resumed: bool = False
 
 
 class SendMessageIn(RequestModel):

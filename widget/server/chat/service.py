@@ -32,9 +32,11 @@ from widget.events import (
     MessageSentData,
 )
 from widget.server.agents.tables import Agent
+from widget.server.chat.identity import verified_user_id
 from widget.server.chat.rate_limits import Hit, RateLimit, count_hits
 from widget.server.chat.schemas import (
     EndedOut,
+    IdentityIn,
     LeadRef,
     MessageOut,
     PublicAgentOut,
@@ -44,7 +46,7 @@ from widget.server.chat.schemas import (
     StartConversationOut,
     TranscriptOut,
 )
-from widget.server.chat.tables import Conversation, Message
+from widget.server.chat.tables import Conversation, ConversationToken, Message
 from widget.server.core.config import Settings
 from widget.server.core.db import transaction, utcnow, writer_turn
 from widget.server.core.errors import ApiError
@@ -79,8 +81,14 @@ def conversation_for(session: Session, conversation_id: str, token: str) -> Conv
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise ApiError(404, "not_found", f"No conversation {conversation_id!r}.")
-    if not hmac.compare_digest(conversation.visitor_token_hash, token_hash(token)):
-        raise ApiError(403, "forbidden", "This visitor token does not belong to this conversation.")
+    hashed = token_hash(token)
+    if not hmac.compare_digest(conversation.visitor_token_hash, hashed):
+        # An identified user's other device holds a token of its own.
+        other = session.get(ConversationToken, hashed)
+        if other is None or other.conversation_id != conversation_id:
+            raise ApiError(
+                403, "forbidden", "This visitor token does not belong to this conversation."
+            )
     return conversation
 
 
@@ -257,6 +265,7 @@ def record_reply(
                 message=conversation.first_user_message,
                 created_at=now,
                 updated_at=now,
+                user_id=conversation.user_id,
                 **_lead_fields(reply.lead),
             )
             session.add(lead)
@@ -361,10 +370,18 @@ def end_conversation_now(
 
 
 def start_conversation(
-    sessions: sessionmaker[Session], settings: Settings, agent_id: str, address: str
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    agent_id: str,
+    address: str,
+    identity: IdentityIn | None = None,
 ) -> StartConversationOut:
     """A new conversation of `agent_id`, counted against the rate limits of `address`; its visitor
-    token is handed out here, once (only its SHA-256 is stored)."""
+    token is handed out here, once (only its SHA-256 is stored).
+
+    With a verified `identity`, the user's latest open conversation with this agent is resumed
+    instead, under a new token of its own (the user's other device), and new conversations are
+    linked to the user."""
     token = new_token()
     conversation_id = new_id("conv")
     hits = conversation_limits(settings, address, agent_id)
@@ -372,12 +389,39 @@ def start_conversation(
         writer_turn(settings.database_busy_timeout, sessions=sessions),
         transaction(sessions) as session,
     ):
-        if session.get(Agent, agent_id) is None:
+        agent = session.get(Agent, agent_id)
+        if agent is None:
             raise ApiError(404, "not_found", f"No agent {agent_id!r}.")
+        user_id = None if identity is None else verified_user_id(agent, identity)
         count_hits(session, hits, time.time())
+        if user_id is not None:
+            assert identity is not None
+            profile = identity.model_dump(include={"email", "name", "attributes"})
+            latest = session.scalar(
+                select(Conversation)
+                .where(
+                    Conversation.agent_id == agent_id,
+                    Conversation.user_id == user_id,
+                    Conversation.ended_at.is_(None),
+                )
+                .order_by(Conversation.last_activity_at.desc())
+                .limit(1)
+            )
+            if latest is not None:
+                latest.user_profile = profile
+                session.add(
+                    ConversationToken(token_hash=token_hash(token), conversation_id=latest.id)
+                )
+                return StartConversationOut(
+                    conversation_id=latest.id, visitor_token=token, resumed=True
+                )
         session.add(
             Conversation(
-                id=conversation_id, agent_id=agent_id, visitor_token_hash=token_hash(token)
+                id=conversation_id,
+                agent_id=agent_id,
+                visitor_token_hash=token_hash(token),
+                user_id=user_id,
+                user_profile=None if user_id is None else profile,
             )
         )
     return StartConversationOut(conversation_id=conversation_id, visitor_token=token)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from widget.server.core.db import Base, BigId, UTCDateTime, utcnow
@@ -22,6 +23,20 @@ class Conversation(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
     # Set with the first visitor message, which is also when `conversation.started` is raised.
     first_user_message: Mapped[str | None] = mapped_column(Text, default=None)
+    # The host page's user (widget.identify), verified; None for an anonymous visitor.
+    user_id: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
+    # What identify() said of the user besides the id: {"email", "name", "attributes"}.
+    user_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class ConversationToken(Base):
+    """A further visitor token of a conversation: an identified user's other device."""
+
+    __tablename__ = "conversation_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Message(Base):

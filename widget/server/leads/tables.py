@@ -24,5 +24,7 @@ class Lead(Base):
     # Details the visitor gave that are not theirs, or that the agent was unsure of ("my colleague
     # is bob@example.com"), one a line: kept for the team, never written over the visitor's own.
     notes: Mapped[str | None] = mapped_column(Text, default=None)
+    # The host page's user (widget.identify) whose conversation this lead came from.
+    user_id: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
