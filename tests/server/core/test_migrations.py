@@ -134,7 +134,7 @@ def test_a_database_made_before_migrations_is_stamped_and_keeps_its_data(
         agent = httpx.get(f"{server.url}/v1/agents/ag_old", headers=ADMIN)
         assert agent.status_code == 200, agent.text
         assert agent.json()["name"] == "Old agent"
-        leads = httpx.get(f"{server.url}/v1/leads", headers=ADMIN).json()["leads"]
+        leads = httpx.get(f"{server.url}/v1/leads", headers=ADMIN).json()["data"]
         assert [lead["email"] for lead in leads] == ["ada@example.com"]
     after = counts(settings.database_url)
     # Nothing lost; the start added only the demo agent and its knowledge.
