@@ -1,9 +1,11 @@
 """PostgreSQL with many processes: several API processes on one port and worker processes of their
-own share the work, a commit in one process wakes the workers of another at once (NOTIFY), and a
-database restart mid-burst gives 503s, then recovery without restarting the server."""
+own share the work, a commit in one process wakes the workers of another at once (NOTIFY), an API
+process killed mid-burst loses no accepted message and no delivery, and a database restart
+mid-burst gives 503s, then recovery without restarting the server."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections import Counter
@@ -15,7 +17,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.server.conftest import ADMIN_KEY, LoopbackServer, make_bundle, wait_until
+from tests.server.conftest import (
+    ADMIN_KEY,
+    LoopbackServer,
+    make_bundle,
+    on_both_databases,
+    wait_until,
+)
 from tests.server.support.postgres import Cluster
 from tests.server.support.webhooks import receiver, verify
 from tests.server.webhooks.test_delivery_processes import (
@@ -168,3 +176,97 @@ def test_a_database_restart_mid_burst_is_503_then_recovers_by_itself(
             stored = set(session.scalars(select(Conversation.id)))
         assert set(accepted) <= stored
     assert set(statuses) == {201, 503}
+
+
+@on_both_databases
+def test_an_api_process_killed_mid_burst_loses_no_accepted_message_and_no_delivery(
+    processes: Processes, database: tuple[str, sessionmaker[Session]], tmp_path: Path
+) -> None:
+    url, _ = database
+    env = {
+        "WIDGET_DATABASE_URL": url,
+        "WIDGET_ADMIN_KEY": ADMIN_KEY,
+        "WIDGET_BUNDLE_DIR": str(make_bundle(tmp_path / "build")),
+        "WIDGET_WEBHOOK_ALLOW_PRIVATE": "1",
+        "WIDGET_RATE_CONVERSATIONS_PER_ADDRESS": "0",
+    }
+    bases: list[str] = []
+    servers = []
+    for name in ("api-a", "api-b"):
+        port = free_port()
+        args = ["widget", "serve", "--host", "127.0.0.1", "--port", str(port), "--api-only"]
+        servers.append(processes.start(name, [*args, "--log-level", "warning"], env))
+        bases.append(f"http://127.0.0.1:{port}")
+    for base in bases:
+        wait_until(served_up(base), timeout=60, what=f"the API process at {base}")
+    start_worker(processes, url, "worker")
+    accepted: list[tuple[str, str]] = []  # (conversationId, content) of each 200
+    stop = threading.Event()
+
+    def visitor(number: int) -> None:
+        with httpx.Client(timeout=30) as api:
+            turn = 0
+            while not stop.is_set():
+                base = bases[(number + turn) % 2]
+                turn += 1
+                try:
+                    started = api.post(f"{base}/v1/conversations", json={"agentId": "ag_demo"})
+                    if started.status_code != 201:
+                        continue
+                    body = started.json()
+                    content = f"visitor {number}, message {turn}"
+                    sent = api.post(
+                        f"{base}/v1/conversations/{body['conversationId']}/messages",
+                        json={"content": content},
+                        headers={"Authorization": f"Bearer {body['visitorToken']}"},
+                    )
+                except httpx.TransportError:
+                    continue  # the killed process: nothing it did not answer was accepted
+                if sent.status_code == 200:
+                    accepted.append((body["conversationId"], content))
+
+    with receiver() as hook, httpx.Client(base_url=bases[1], timeout=30) as admin:
+        created = admin.post(
+            "/v1/webhooks", headers=ADMIN, json={"url": hook.url, "events": ["message.sent"]}
+        ).json()
+        burst = [threading.Thread(target=visitor, args=(n,), daemon=True) for n in range(4)]
+        for thread in burst:
+            thread.start()
+        wait_until(lambda: len(accepted) >= 10, timeout=60, what="a burst under way")
+        servers[0].send_signal(signal.SIGKILL)
+        servers[0].wait()
+        at_kill = len(accepted)
+        wait_until(lambda: len(accepted) >= at_kill + 10, timeout=60, what="the other process")
+        stop.set()
+        for thread in burst:
+            thread.join(timeout=30)
+
+        # Each accepted message and its reply is delivered, verified, under one webhook-id each.
+        wanted = {conversation for conversation, _ in accepted}
+
+        def delivered() -> Counter[str]:
+            found: Counter[str] = Counter()
+            for request in hook.received():
+                data = verify(created["secret"], request)["data"]
+                if data["conversationId"] in wanted:
+                    found[data["role"]] += 1
+            return found
+
+        wait_until(
+            lambda: delivered() == Counter({"user": len(wanted), "assistant": len(wanted)}),
+            timeout=90,
+            what=f"{2 * len(wanted)} deliveries",
+        )
+        user_contents = {
+            (data["conversationId"], data["content"])
+            for data in (verify(created["secret"], r)["data"] for r in hook.received())
+            if data["role"] == "user"
+        }
+        assert set(accepted) <= user_contents
+        ids = Counter(r.headers["webhook-id"] for r in hook.received())
+        # A retry carries the webhook-id of its first attempt: as many ids as events.
+        events = {
+            (d["conversationId"], d["role"], d["content"])
+            for d in (verify(created["secret"], r)["data"] for r in hook.received())
+        }
+        assert len(ids) == len(events)
