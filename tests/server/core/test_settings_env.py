@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import widget
 from widget.server.core.config import DEFAULT_BUNDLE_DIR, Settings, SettingsError
 
 
@@ -16,6 +17,8 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.sqlite_path() == tmp_path / ".data" / "widget.db"
     assert settings.admin_key is None
     assert settings.bundle_dir == DEFAULT_BUNDLE_DIR
+    # What `make build` writes, beside the package: `make demo` serves it.
+    assert Path(widget.__file__).resolve().parent.parent / "build" == DEFAULT_BUNDLE_DIR
     assert settings.conversation_idle_minutes == 30
     assert settings.webhook_allow_private is False
     assert settings.webhook_retry_delays

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from widget.server.core.db import DEFAULT_BUSY_TIMEOUT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_BUNDLE_DIR = REPO_ROOT / "build"
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (
     0.0,
