@@ -27,7 +27,8 @@ def test_get_the_seeded_demo_agent(client: httpx.Client, admin: dict[str, str]) 
     assert agent["agentId"] == "ag_demo"
     assert agent["allowedOrigins"] == ["*"]
     assert set(agent) == {
-        "agentId", "name", "prompt", "welcomeMessage", "allowedOrigins", "createdAt", "updatedAt"
+        "agentId", "name", "prompt", "welcomeMessage", "allowedOrigins", "retentionDays",
+        "createdAt", "updatedAt",
     }  # fmt: skip
     assert client.get("/v1/agents/ag_nobody", headers=admin).status_code == 404
 

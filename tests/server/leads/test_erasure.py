@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from tests.server.leads.conftest import Visitor, rows_mentioning
+from tests.server.support.visitors import Visitor, rows_mentioning
 from tests.server.support.webhooks import Receiver, receiver
 from widget.server.chat.tables import Conversation, Message
 from widget.server.crm.tables import CrmAction

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.server.leads.conftest import Visitor
+from tests.server.support.visitors import Visitor
 
 
 def test_export_by_email_holds_every_conversation_and_lead_of_the_visitor(

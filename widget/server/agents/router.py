@@ -1,14 +1,17 @@
-"""Admin API for agents: read, create, and change them (`agent.updated` names what changed)."""
+"""Admin API for agents: read, create, change (`agent.updated` names what changed) and delete them
+(with everything that hangs on them: `widget.server.agents.deletion`)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import Field, field_validator
 from sqlalchemy import select
 
 from widget.events import AgentUpdatedData
+from widget.server.agents.deletion import AgentDeleted, delete_agent
+from widget.server.agents.knowledge_cache import KnowledgeCache
 from widget.server.agents.tables import Agent
 from widget.server.core.api_models import (
     NOT_BLANK,
@@ -18,8 +21,8 @@ from widget.server.core.api_models import (
     is_blank,
     not_null,
 )
-from widget.server.core.db import transaction, utcnow
-from widget.server.core.deps import SessionsDep, require_admin
+from widget.server.core.db import transaction, utcnow, writer_turn
+from widget.server.core.deps import SessionsDep, SettingsDep, require_admin
 from widget.server.core.errors import ADMIN_ERRORS, ApiError
 from widget.server.core.ids import new_id
 from widget.server.core.origins import ORIGIN_PATTERN, normalize_origins
@@ -41,6 +44,8 @@ DEFAULT_WELCOME = "Hi! How can I help you today?"
 Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})]
 Prompt = Annotated[str, Field(max_length=20_000)]
 Welcome = Annotated[str, Field(max_length=2_000)]
+# Days a conversation (and its lead) is kept after its last activity; null: kept until deleted.
+RetentionDays = Annotated[int | None, Field(ge=1, le=36_500)]
 Origins = Annotated[
     list[Annotated[str, Field(json_schema_extra={"pattern": ORIGIN_PATTERN})]],
     Field(max_length=100),
@@ -59,6 +64,7 @@ class AgentOut(ApiModel):
     prompt: str
     welcome_message: str
     allowed_origins: list[str]
+    retention_days: int | None
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -72,6 +78,7 @@ class AgentCreateIn(RequestModel):
     prompt: Prompt = DEFAULT_PROMPT
     welcome_message: Welcome = DEFAULT_WELCOME
     allowed_origins: Origins = Field(default_factory=list)
+    retention_days: RetentionDays = None
 
     _name = field_validator("name")(_check_name)
 
@@ -82,12 +89,14 @@ class AgentCreateIn(RequestModel):
 
 
 class AgentPatchIn(RequestModel):
-    """Every field is optional; a field given as null is refused (there is nothing to unset)."""
+    """Every field is optional; a field given as null is refused (there is nothing to unset),
+    except `retentionDays`, where null turns retention off."""
 
     name: Name | None = Field(default=None, json_schema_extra=not_null)
     prompt: Prompt | None = Field(default=None, json_schema_extra=not_null)
     welcome_message: Welcome | None = Field(default=None, json_schema_extra=not_null)
     allowed_origins: Origins | None = Field(default=None, json_schema_extra=not_null)
+    retention_days: RetentionDays = None
 
     @field_validator("name", "prompt", "welcome_message", "allowed_origins", mode="before")
     @classmethod
@@ -113,7 +122,10 @@ PATCHABLE = (
     ("prompt", "prompt"),
     ("welcome_message", "welcomeMessage"),
     ("allowed_origins", "allowedOrigins"),
+    ("retention_days", "retentionDays"),
 )
+# Fields where null is a value (off), not "leave it as it is".
+NULLABLE = {"retention_days"}
 
 
 def agent_out(agent: Agent) -> AgentOut:
@@ -123,6 +135,7 @@ def agent_out(agent: Agent) -> AgentOut:
         prompt=agent.prompt,
         welcome_message=agent.welcome_message,
         allowed_origins=list(agent.allowed_origins),
+        retention_days=agent.retention_days,
         created_at=agent.created_at,
         updated_at=agent.updated_at,
     )
@@ -148,6 +161,7 @@ def create_agent(body: AgentCreateIn, sessions: SessionsDep) -> AgentOut:
             prompt=body.prompt,
             welcome_message=body.welcome_message,
             allowed_origins=body.allowed_origins,
+            retention_days=body.retention_days,
             created_at=now,
             updated_at=now,
         )
@@ -173,7 +187,10 @@ def patch_agent(agent_id: AgentId, body: AgentPatchIn, sessions: SessionsDep) ->
         changes = []
         for attribute, api_name in PATCHABLE:
             value = getattr(body, attribute)
-            if value is not None and value != getattr(agent, attribute):
+            given = attribute in body.model_fields_set
+            if attribute in NULLABLE and not given:
+                continue
+            if (value is not None or attribute in NULLABLE) and value != getattr(agent, attribute):
                 setattr(agent, attribute, value)
                 changes.append(api_name)
         if changes:
@@ -184,3 +201,19 @@ def patch_agent(agent_id: AgentId, body: AgentPatchIn, sessions: SessionsDep) ->
                 AgentUpdatedData(agent_id=agent.id, updated_at=agent.updated_at, changes=changes),
             )
         return agent_out(agent)
+
+
+@router.delete("/{agent_id}", response_model=AgentDeleted)
+def remove_agent(
+    agent_id: AgentId, request: Request, sessions: SessionsDep, settings: SettingsDep
+) -> AgentDeleted:
+    """Delete the agent and everything that hangs on it: conversations, messages, leads,
+    knowledge, trainings, CRM integrations; its unsent webhook deliveries are cancelled. A second
+    delete is a 404."""
+    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
+        deleted = delete_agent(session, agent_id)
+    if deleted is None:
+        raise ApiError(404, "not_found", f"No agent {agent_id!r}: it never existed or is deleted.")
+    knowledge: KnowledgeCache = request.app.state.knowledge
+    knowledge.forget(agent_id)
+    return deleted
