@@ -39,6 +39,7 @@ from widget.server.core.services import Service, call_maybe_async
 from widget.server.crm import router as crm_router
 from widget.server.dashboard import pages as dashboard_pages
 from widget.server.leads import router as leads_router
+from widget.server.leads.retention import RetentionWorker
 from widget.server.webhooks import router as webhooks_router
 from widget.server.webhooks.worker import DeliveryWorker
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
         IdleSweeper(sessions, idle_minutes=settings.conversation_idle_minutes),
         app.state.delivery_worker,
         app.state.training_worker,
+        RetentionWorker(sessions, busy_timeout=settings.database_busy_timeout),
     ]
     app.state.services = services
 

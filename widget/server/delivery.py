@@ -1,8 +1,8 @@
 """`python -m widget.server.delivery`: an extra worker process beside `serve`, on the same database.
 
 It runs what `serve` runs in the background (webhook deliveries and CRM actions,
-`widget.server.webhooks.worker`; trainings, `widget.server.agents.training_jobs`); any number of
-them share the work safely.
+`widget.server.webhooks.worker`; trainings, `widget.server.agents.training_jobs`; retention,
+`widget.server.leads.retention`); any number of them share the work safely.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from widget.server.agents.training_jobs import TrainingWorker
 from widget.server.core.config import Settings, SettingsError
 from widget.server.core.db import make_engine, make_sessionmaker
 from widget.server.core.schema_upgrade import create_schema
+from widget.server.leads.retention import RetentionWorker
 from widget.server.webhooks.worker import DEFAULT_LEASE, DeliveryWorker
 
 
@@ -71,13 +72,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     trainer = TrainingWorker(
         worker.sessions, worker_id=worker.worker_id, busy_timeout=settings.database_busy_timeout
     )
+    retention = RetentionWorker(worker.sessions, busy_timeout=settings.database_busy_timeout)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     worker.start()
     trainer.start()
+    retention.start()
     print(f"delivery worker {worker.worker_id} running", flush=True)
     stop.wait()
+    retention.stop()
     trainer.stop()
     worker.stop()
     engine.dispose()

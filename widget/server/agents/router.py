@@ -45,7 +45,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra={"pa
 Prompt = Annotated[str, Field(max_length=20_000)]
 Welcome = Annotated[str, Field(max_length=2_000)]
 # Days a conversation (and its lead) is kept after its last activity; null: kept until deleted.
-RetentionDays = Annotated[int | None, Field(ge=1, le=36_500)]
+RetentionDays = Annotated[int, Field(strict=True, ge=1, le=36_500)] | None
 Origins = Annotated[
     list[Annotated[str, Field(json_schema_extra={"pattern": ORIGIN_PATTERN})]],
     Field(max_length=100),
