@@ -6,7 +6,7 @@ import sqlite3
 
 from sqlalchemy import select
 
-from widget.server.agents.tables import Training
+from widget.server.agents.tables import Agent, Training
 from widget.server.app import create_app
 from widget.server.core.config import Settings
 from widget.server.core.db import Base, make_engine
@@ -38,3 +38,33 @@ def test_columns_added_since_a_database_was_made_are_added_in_place(settings: Se
             None,
             None,
         )
+
+
+def test_the_data_control_columns_are_added_to_an_old_database(settings: Settings) -> None:
+    path = settings.sqlite_path()
+    assert path is not None
+    path.parent.mkdir(parents=True)
+    Base.metadata.create_all(make_engine(settings.database_url))
+    added = [
+        ("agents", "retention_days"),
+        ("agents", "knowledge_generation"),
+        ("webhook_deliveries", "cancel_reason"),
+        ("outbox_events", "agent_id"),
+        ("outbox_events", "conversation_id"),
+        ("outbox_events", "lead_id"),
+    ]
+    with sqlite3.connect(path) as old:
+        for table, column in added:
+            old.execute(f"DROP INDEX IF EXISTS ix_{table}_{column}")
+            old.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        old.execute("DROP TABLE seed_records")
+
+    app = create_app(settings)
+    with sqlite3.connect(path) as upgraded:
+        for table, column in added:
+            columns = {row[1] for row in upgraded.execute(f"PRAGMA table_info({table})")}
+            assert column in columns, (table, column)
+    with app.state.sessions() as session:
+        demo = session.get(Agent, "ag_demo")
+        assert demo is not None
+        assert (demo.retention_days, demo.knowledge_generation) == (None, 1)
