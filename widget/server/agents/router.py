@@ -45,7 +45,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra={"pa
 Prompt = Annotated[str, Field(max_length=20_000)]
 Welcome = Annotated[str, Field(max_length=2_000)]
 # Days a conversation (and its lead) is kept after its last activity; null: kept until deleted.
-RetentionDays = Annotated[int, Field(strict=True, ge=1, le=36_500)] | None
+RetentionDays = Annotated[int, Field(ge=1, le=36_500)] | None
 Origins = Annotated[
     list[Annotated[str, Field(json_schema_extra={"pattern": ORIGIN_PATTERN})]],
     Field(max_length=100),
@@ -56,6 +56,13 @@ def _check_name(value: str) -> str:
     if is_blank(value):
         raise ValueError("must not be blank")
     return value.strip()
+
+
+def _check_days(value: Any) -> Any:
+    # A JSON number (2.0 is the integer 2, as JSON Schema has it), never a string of digits.
+    if isinstance(value, str | bool):
+        raise ValueError("must be a whole number of days (1 or more), or null for no retention")
+    return value
 
 
 class AgentOut(ApiModel):
@@ -81,6 +88,7 @@ class AgentCreateIn(RequestModel):
     retention_days: RetentionDays = None
 
     _name = field_validator("name")(_check_name)
+    _days = field_validator("retention_days", mode="before")(_check_days)
 
     @field_validator("allowed_origins")
     @classmethod
@@ -97,6 +105,8 @@ class AgentPatchIn(RequestModel):
     welcome_message: Welcome | None = Field(default=None, json_schema_extra=not_null)
     allowed_origins: Origins | None = Field(default=None, json_schema_extra=not_null)
     retention_days: RetentionDays = None
+
+    _days = field_validator("retention_days", mode="before")(_check_days)
 
     @field_validator("name", "prompt", "welcome_message", "allowed_origins", mode="before")
     @classmethod
