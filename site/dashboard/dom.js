@@ -172,3 +172,36 @@ export function clearError(alertEl, fields = {}) {
   alertEl.textContent = "";
   for (const input of Object.values(fields)) input.removeAttribute("aria-invalid");
 }
+
+/** A modal confirmation that names what will go: a <dialog> with a heading, the consequences,
+ * and Cancel (focused first, and what Escape does) beside the destructive button. Resolves true
+ * only when that button is pressed; focus returns to `returnTo` either way. */
+export function confirmDialog({ title, body, confirmLabel = "Delete", returnTo }) {
+  return new Promise((resolve) => {
+    const heading = h("h2", { class: "dialog-title", id: newId("dialog") }, title);
+    const text = h("p", { id: newId("dialog-body") }, body);
+    const cancel = h("button", { type: "button", class: "btn" }, "Cancel");
+    const confirm = h("button", { type: "button", class: "btn danger" }, confirmLabel);
+    const dialog = h(
+      "dialog",
+      { class: "dialog", "aria-labelledby": heading.id, "aria-describedby": text.id },
+      heading,
+      text,
+      h("div", { class: "row" }, confirm, cancel),
+    );
+    let answer = false;
+    cancel.addEventListener("click", () => dialog.close());
+    confirm.addEventListener("click", () => {
+      answer = true;
+      dialog.close();
+    });
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      returnTo?.focus();
+      resolve(answer);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
+}

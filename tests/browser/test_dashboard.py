@@ -547,3 +547,35 @@ def test_install_page_gives_the_snippet_and_a_live_preview(
     expect(chat_frame.get_by_role("dialog")).to_be_visible()
     snap(page, "install")
     assert csp_violations == []
+
+
+def test_deleting_a_lead_asks_first_and_a_cancel_keeps_it(
+    page: Page, dash: WidgetServer, dialogs: list[str], csp_violations: list[str]
+) -> None:
+    chat(dash, "I'm Ada Lovelace, I work at Engines Ltd, mail me at ada@engines.example")
+    sign_in(page, dash, "leads")
+    page.get_by_role("searchbox", name="Search leads").fill("ada@engines.example")
+    status = page.locator("#page").get_by_role("status")
+    expect(status).to_have_text("1 lead matching “ada@engines.example”.")
+    delete = page.get_by_role("button", name="Delete lead Ada Lovelace <ada@engines.example>")
+
+    # Keyboard: the dialog names the lead, Cancel has the focus, Escape cancels.
+    delete.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Delete lead Ada Lovelace <ada@engines.example>?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("The conversation stays.")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(delete).to_be_focused()
+    expect(page.locator("tbody tr")).to_have_count(1)
+
+    delete.click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete lead").click()
+    expect(status).to_have_text("No lead matches “ada@engines.example”.")
+    with dash.admin() as admin:
+        leads = admin.get("/v1/leads", params={"q": "ada@engines.example"}).json()["data"]
+        assert leads == []
+    assert dialogs == []
+    assert csp_violations == []

@@ -12,7 +12,8 @@ Two failures are not the API's fault and are dropped: a schema-violating request
 what it broke was the Authorization header, which `before_call` fills in with real credentials;
 and "schema-valid request rejected" when the refusal is of a webhook or CRM destination URL, which
 must resolve (here only IP literals do) to an address the server may send to: no schema can say
-that.
+that. Nor can a query string say "exactly one of these two parameters", which the visitor
+export asks (its refusal of neither or both is dropped too).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ DESTINATION_OPERATIONS = (
     ("PATCH", "/v1/webhooks/{endpoint_id}"),
     ("PUT", "/v1/agents/{agent_id}/integrations/{provider}"),
 )
+# Operations that need exactly one of two query parameters, and the start of their refusal.
+ONE_OF_QUERY = {("GET", "/v1/visitors/export"): "Give exactly one of the query parameters"}
 _tokens: dict[str, str] = {}
 _ids: dict[str, set[str]] = {"endpoint_id": set(), "delivery_id": set()}
 _lock = threading.Lock()
@@ -128,10 +131,13 @@ def filter_failure(
         # The case left out the Authorization header the document requires, and `before_call`
         # put real credentials back: the hooks' doing, not the API's.
         return False
-    if failure.code != "ST202" or (case.method, case.operation.path) not in DESTINATION_OPERATIONS:
+    operation = (case.method, case.operation.path)
+    if failure.code != "ST202" or operation not in (*DESTINATION_OPERATIONS, *ONE_OF_QUERY):
         return True
     try:
         message = str(response.json()["error"]["message"])
     except (ValueError, KeyError, TypeError):
         return True
+    if operation in ONE_OF_QUERY:
+        return not message.startswith(ONE_OF_QUERY[operation])
     return not message.startswith(("url: ", "baseUrl: "))

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 
 from widget.server import tables as _tables  # noqa: F401  (registers every table)
 from widget.server.agents import router as agents_router
-from widget.server.agents import training_router
+from widget.server.agents import sources_router, training_router
 from widget.server.agents.knowledge_cache import KnowledgeCache
 from widget.server.agents.seed import seed_demo
 from widget.server.chat import router as chat_router
@@ -94,6 +94,7 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
     app.include_router(chat_router.router)
     app.include_router(agents_router.router)
     app.include_router(training_router.router)
+    app.include_router(sources_router.router)
     app.include_router(leads_router.router)
     app.include_router(webhooks_router.router)
     app.include_router(webhooks_router.events_router)

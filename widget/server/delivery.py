@@ -2,8 +2,8 @@
 `serve`, on the same database.
 
 It runs what `serve` runs in the background (`widget.server.workers`: webhook deliveries and CRM
-actions, trainings, and on PostgreSQL the listener that wakes them); any number of them, on any
-number of machines, share the work safely.
+actions, trainings, retention, and on PostgreSQL the listener that wakes them); any number of them,
+on any number of machines, share the work safely.
 """
 
 from __future__ import annotations

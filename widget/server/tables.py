@@ -6,7 +6,7 @@ process import this module before `upgrade_schema`, so every table is known to t
 
 from __future__ import annotations
 
-from widget.server.agents.tables import Agent, KnowledgeChunk, Training
+from widget.server.agents.tables import Agent, KnowledgeChunk, SeedRecord, Training
 from widget.server.chat.rate_limits import RateWindow
 from widget.server.chat.tables import Conversation, Message
 from widget.server.crm.tables import CrmAction, CrmIntegration
@@ -24,6 +24,7 @@ __all__ = [
     "Message",
     "OutboxEvent",
     "RateWindow",
+    "SeedRecord",
     "Training",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -1,5 +1,6 @@
-"""The background workers of one process: webhook deliveries and CRM actions, trainings, and on
-PostgreSQL the listener that wakes them when another process commits work.
+"""The background workers of one process: webhook deliveries and CRM actions, trainings, retention
+(conversations and leads past their agent's `retentionDays`), and on PostgreSQL the listener that
+wakes them when another process commits work.
 
 `serve` runs them inside the app (unless `--api-only` / `WIDGET_BACKGROUND_WORKERS=0`), and
 `python -m widget worker` runs them alone; any number of processes on one database share the work
@@ -19,6 +20,7 @@ from widget.server.agents.training_wakeups import wake_training_workers
 from widget.server.core.config import Settings
 from widget.server.core.notify import OUTBOX_CHANNEL, TRAINING_CHANNEL, NotificationListener
 from widget.server.core.services import Service
+from widget.server.leads.retention import RetentionWorker
 from widget.server.webhooks.outbox import wake_workers
 from widget.server.webhooks.worker import DEFAULT_LEASE, DeliveryWorker
 
@@ -27,11 +29,12 @@ from widget.server.webhooks.worker import DEFAULT_LEASE, DeliveryWorker
 class Workers:
     delivery: DeliveryWorker
     training: TrainingWorker
+    retention: RetentionWorker
     listener: NotificationListener | None
 
     def services(self) -> list[Service]:
         """In start order: the listener last, so that its first wake finds the workers running."""
-        services: list[Service] = [self.delivery, self.training]
+        services: list[Service] = [self.delivery, self.training, self.retention]
         if self.listener is not None:
             services.append(self.listener)
         return services
@@ -58,9 +61,10 @@ def make_workers(
     training = TrainingWorker(
         sessions, worker_id=delivery.worker_id, busy_timeout=settings.database_busy_timeout
     )
+    retention = RetentionWorker(sessions, busy_timeout=settings.database_busy_timeout)
     listener = None
     if engine.dialect.name == "postgresql":
         listener = NotificationListener(
             engine, {OUTBOX_CHANNEL: wake_workers, TRAINING_CHANNEL: wake_training_workers}
         )
-    return Workers(delivery, training, listener)
+    return Workers(delivery, training, retention, listener)

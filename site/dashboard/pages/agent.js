@@ -1,13 +1,15 @@
-// Agent: name, prompt, welcome message, allowed origins, CRM integrations, and new agents.
+// Agent: name, prompt, welcome message, allowed origins, retention, CRM integrations, new agents,
+// and deleting the agent (after a confirmation that names what goes with it).
 // Saving sends only the fields that changed, so `agent.updated` lists exactly those.
 import { api, del, get, patch, post, put, seg } from "../api.js";
-import { card, clearError, field, h, showError } from "../dom.js";
+import { card, clearError, confirmDialog, field, h, showError } from "../dom.js";
 
 const FIELD_LABELS = {
   name: "name",
   prompt: "prompt",
   welcomeMessage: "welcome message",
   allowedOrigins: "allowed origins",
+  retentionDays: "retention",
 };
 const CRMS = [
   { provider: "hubspot", label: "HubSpot" },
@@ -29,10 +31,11 @@ function settingsForm(ctx) {
   prompt.value = agent.prompt;
   const origins = h("textarea", { rows: "3", spellcheck: "false", autocapitalize: "off" });
   origins.value = agent.allowedOrigins.join("\n");
+  const retention = h("input", { type: "number", min: "1", max: "36500", step: "1", inputmode: "numeric", value: agent.retentionDays ?? "" });
   const alert = h("p", { class: "form-error", role: "alert" });
   const saved = h("p", { class: "form-ok", role: "status" });
   const save = h("button", { type: "submit", class: "btn primary" }, "Save changes");
-  const fields = { name, prompt, welcomeMessage: welcome, allowedOrigins: origins };
+  const fields = { name, prompt, welcomeMessage: welcome, allowedOrigins: origins, retentionDays: retention };
 
   const form = h(
     "form",
@@ -42,6 +45,7 @@ function settingsForm(ctx) {
     field("Welcome message", welcome, "The first thing visitors read when they open the chat."),
     field("Prompt", prompt, "Instructions for the agent: tone, what to help with, when to ask for an email address."),
     field("Allowed origins", origins, "Sites that may embed this agent, one per line, like https://www.example.com. A single * allows any site."),
+    field("Keep conversations for (days)", retention, "Conversations and their leads idle for longer are removed automatically. Leave empty to keep them until you delete them."),
     alert,
     h("div", { class: "row" }, save, saved),
   );
@@ -55,7 +59,13 @@ function settingsForm(ctx) {
       welcomeMessage: welcome.value,
       prompt: prompt.value,
       allowedOrigins: originsFrom(origins.value),
+      retentionDays: retention.value.trim() === "" ? null : Number(retention.value),
     };
+    if (wanted.retentionDays !== null && !(Number.isInteger(wanted.retentionDays) && wanted.retentionDays >= 1)) {
+      showError(alert, new Error("retentionDays: enter a whole number of days (1 or more), or leave it empty."), fields);
+      retention.focus();
+      return;
+    }
     if (!wanted.name) {
       showError(alert, new Error("name: enter a name for the agent."), fields);
       name.focus();
@@ -63,7 +73,7 @@ function settingsForm(ctx) {
     }
     const changes = {};
     for (const [key, value] of Object.entries(wanted)) {
-      if (JSON.stringify(value) !== JSON.stringify(current[key])) changes[key] = value;
+      if (JSON.stringify(value) !== JSON.stringify(current[key] ?? null)) changes[key] = value;
     }
     if (!Object.keys(changes).length) {
       saved.textContent = "Nothing changed.";
@@ -195,6 +205,31 @@ function newAgentCard(ctx) {
   return card("Add another agent", form);
 }
 
+function deleteAgentCard(ctx) {
+  const agent = ctx.agent;
+  const alert = h("p", { class: "form-error", role: "alert" });
+  const button = h("button", { type: "button", class: "btn danger-ghost" }, `Delete agent ${agent.name}`);
+  button.addEventListener("click", async () => {
+    const ok = await confirmDialog({
+      title: `Delete agent ${agent.name} (${agent.agentId})?`,
+      body: "This removes the agent with all its conversations, messages, leads, knowledge, training runs and CRM integrations; webhooks about them not sent yet are cancelled, and the snippet on your site stops working. This cannot be undone.",
+      confirmLabel: "Delete agent",
+      returnTo: button,
+    });
+    if (!ok) return;
+    try {
+      const gone = await del(`/v1/agents/${seg(agent.agentId)}`);
+      const next = ctx.agents.find((a) => a.agentId !== agent.agentId);
+      await ctx.selectAgent(next ? next.agentId : "");
+      ctx.toast(`Agent ${agent.name} deleted, with ${gone.conversations} conversation${gone.conversations === 1 ? "" : "s"} and ${gone.leads} lead${gone.leads === 1 ? "" : "s"}.`);
+      dispatchEvent(new HashChangeEvent("hashchange"));
+    } catch (error) {
+      showError(alert, error);
+    }
+  });
+  return card("Delete this agent", h("p", { class: "muted" }, "Everything stored for this agent goes with it."), alert, h("div", { class: "row" }, button));
+}
+
 export async function render(view, ctx) {
   // Fresh from the server: another tab may have changed it.
   const fresh = await api("GET", `/v1/agents/${seg(ctx.agent.agentId)}`);
@@ -202,5 +237,5 @@ export async function render(view, ctx) {
   ctx.setAgent(fresh);
   const integrations = await integrationsCard(ctx);
   if (ctx.signal.aborted) return;
-  view.append(settingsForm(ctx), integrations, newAgentCard(ctx));
+  view.append(settingsForm(ctx), integrations, newAgentCard(ctx), deleteAgentCard(ctx));
 }

@@ -1,6 +1,9 @@
-// Conversations: the list, newest activity first, and each one's transcript.
-import { get, seg, withQuery } from "../api.js";
-import { badge, card, h, table, time } from "../dom.js";
+// Conversations: the list, newest activity first, and each one's transcript, with the owner's
+// controls: delete the conversation, export or erase everything of its visitor (each delete after
+// a confirmation that names what will go).
+import { del, get, post, seg, withQuery } from "../api.js";
+import { badge, card, confirmDialog, h, table, time } from "../dom.js";
+import { leadLabel } from "./leads.js";
 
 const PAGE_SIZE = 200;
 
@@ -48,6 +51,73 @@ function leadCard(lead) {
   );
 }
 
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function download(name, value) {
+  const url = URL.createObjectURL(new Blob([JSON.stringify(value, null, 2)], { type: "application/json" }));
+  const link = h("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function controlsCard(ctx, c) {
+  const alert = h("p", { class: "form-error", role: "alert" });
+  const visitor = c.lead?.email ? { email: c.lead.email } : { conversationId: c.conversationId };
+  const who = c.lead ? leadLabel(c.lead) : "this visitor";
+  const fail = (error) => (alert.textContent = error.message);
+
+  const remove = h("button", { type: "button", class: "btn danger-ghost" }, "Delete conversation");
+  remove.addEventListener("click", async () => {
+    const ok = await confirmDialog({
+      title: "Delete this conversation?",
+      body: `This removes its ${plural(c.messageCount, "message")}${c.lead ? ` and the lead ${leadLabel(c.lead)}` : ""}; the visitor's chat stops working and webhooks not sent yet are cancelled. This cannot be undone.`,
+      confirmLabel: "Delete conversation",
+      returnTo: remove,
+    });
+    if (!ok) return;
+    try {
+      await del(`/v1/conversations/${seg(c.conversationId)}`);
+      ctx.toast("Conversation deleted.");
+      ctx.go("#/conversations");
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+  const exportButton = h("button", { type: "button", class: "btn" }, "Export visitor data");
+  exportButton.addEventListener("click", async () => {
+    try {
+      download(`visitor-${c.conversationId}.json`, await get(withQuery("/v1/visitors/export", visitor)));
+      ctx.toast(`Downloaded everything stored about ${who}.`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+  const erase = h("button", { type: "button", class: "btn danger-ghost" }, "Erase visitor");
+  erase.addEventListener("click", async () => {
+    const ok = await confirmDialog({
+      title: `Erase everything of ${who}?`,
+      body: visitor.email
+        ? `This removes every conversation whose lead has the address ${visitor.email}, with their messages, leads and pending CRM actions; webhooks not sent yet are cancelled. This cannot be undone.`
+        : "This removes this conversation, its messages and pending CRM actions; webhooks not sent yet are cancelled. This cannot be undone.",
+      confirmLabel: "Erase visitor",
+      returnTo: erase,
+    });
+    if (!ok) return;
+    try {
+      const gone = await post("/v1/visitors/erase", visitor);
+      ctx.toast(`Erased ${plural(gone.conversations, "conversation")} and ${plural(gone.leads, "lead")}.`);
+      ctx.go("#/conversations");
+    } catch (error) {
+      fail(error);
+    }
+  });
+  return card("Visitor data", h("div", { class: "row" }, exportButton, erase, remove), alert);
+}
+
 async function transcript(view, ctx, conversationId) {
   const c = await get(`/v1/conversations/${seg(conversationId)}`);
   if (ctx.signal.aborted) return;
@@ -74,7 +144,7 @@ async function transcript(view, ctx, conversationId) {
         h("p", { class: "muted" }, `${c.messageCount} message${c.messageCount === 1 ? "" : "s"} · started `, time(c.createdAt), c.endedAt ? [" · ended ", time(c.endedAt)] : " · open"),
         c.messages.length ? messages : h("p", { class: "muted" }, "No messages."),
       ),
-      h("div", null, c.lead ? leadCard(c.lead) : card("Lead", h("p", { class: "muted" }, "No lead captured in this conversation.")), card("Details", h("dl", { class: "facts" }, h("dt", null, "Conversation ID"), h("dd", null, h("code", null, c.conversationId)), h("dt", null, "Agent ID"), h("dd", null, h("code", null, c.agentId))))),
+      h("div", null, c.lead ? leadCard(c.lead) : card("Lead", h("p", { class: "muted" }, "No lead captured in this conversation.")), controlsCard(ctx, c), card("Details", h("dl", { class: "facts" }, h("dt", null, "Conversation ID"), h("dd", null, h("code", null, c.conversationId)), h("dt", null, "Agent ID"), h("dd", null, h("code", null, c.agentId))))),
     ),
   );
 }

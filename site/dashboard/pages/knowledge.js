@@ -1,6 +1,7 @@
-// Knowledge: upload documents (file picker or drag and drop) and follow each training run.
-import { get, post, seg } from "../api.js";
-import { badge, card, clearError, field, h, reconcile, showError, table, time } from "../dom.js";
+// Knowledge: upload documents (file picker or drag and drop), follow each training run, and see
+// or delete what the agent answers from, by source and document (after a confirmation).
+import { del, get, post, seg } from "../api.js";
+import { badge, card, clearError, confirmDialog, field, h, reconcile, showError, table, time } from "../dom.js";
 
 const EXTENSIONS = [".txt", ".md", ".markdown", ".html", ".htm"];
 const MAX_BYTES = 1_000_000; // the server's per-document limit
@@ -102,7 +103,7 @@ export async function render(view, ctx) {
     { novalidate: true, "aria-label": "Upload documents" },
     drop,
     chosenList,
-    field("Source", source, "A name for this set of documents. Training the same source again replaces its documents."),
+    field("Source", source, "A name for this set of documents. Uploading a document again under the same name in the same source replaces it."),
     alert,
     h("div", { class: "row" }, upload),
   );
@@ -111,11 +112,69 @@ export async function render(view, ctx) {
     hideCaption: true,
   });
   const empty = h("p", { class: "muted" }, "No documents yet: the agent answers from what you upload here.");
+  const sourcesList = h("ul", { class: "sources", "aria-label": "Sources" });
+  const noSources = h("p", { class: "muted" }, "The agent has no knowledge yet.");
+  const sourcesAlert = h("p", { class: "form-error", role: "alert" });
+  const chunks = (n) => `${n} chunk${n === 1 ? "" : "s"}`;
+  const removeKnowledge = async ({ path, title, body, label, button }) => {
+    const ok = await confirmDialog({ title, body, confirmLabel: label, returnTo: button });
+    if (!ok) return;
+    sourcesAlert.textContent = "";
+    try {
+      const gone = await del(path);
+      ctx.toast(`Deleted ${gone.documents} document${gone.documents === 1 ? "" : "s"} (${chunks(gone.chunks)}).`);
+      await refresh();
+      sourcesList.querySelector("button")?.focus();
+    } catch (error) {
+      sourcesAlert.textContent = error.message;
+    }
+  };
+  const sourceItem = (s) => {
+    const base = `/v1/agents/${seg(agentId)}/sources/${seg(s.source)}`;
+    const removeSource = h("button", { type: "button", class: "btn small danger-ghost", "aria-label": `Delete source ${s.source}` }, "Delete source");
+    removeSource.addEventListener("click", () =>
+      removeKnowledge({
+        path: base,
+        title: `Delete source ${s.source}?`,
+        body: `The agent stops answering from its ${s.documents.length} document${s.documents.length === 1 ? "" : "s"} (${s.documents.map((d) => d.name).join(", ")}; ${chunks(s.chunkCount)}) at once. Upload them again to bring them back.`,
+        label: "Delete source",
+        button: removeSource,
+      }),
+    );
+    return h(
+      "li",
+      null,
+      h("div", { class: "row" }, h("strong", { class: "break" }, s.source), h("span", { class: "muted" }, chunks(s.chunkCount)), removeSource),
+      h(
+        "ul",
+        null,
+        s.documents.map((d) => {
+          const remove = h("button", { type: "button", class: "btn small danger-ghost", "aria-label": `Delete document ${d.name} from ${s.source}` }, "Delete");
+          remove.addEventListener("click", () =>
+            removeKnowledge({
+              path: `${base}/documents/${d.name.split("/").map(seg).join("/")}`,
+              title: `Delete document ${d.name}?`,
+              body: `The agent stops answering from ${d.name} (source ${s.source}, ${chunks(d.chunkCount)}) at once. Upload it again to bring it back.`,
+              label: "Delete document",
+              button: remove,
+            }),
+          );
+          return h("li", null, h("span", { class: "break" }, d.name), h("span", { class: "muted" }, `${chunks(d.chunkCount)} · trained `, time(d.trainedAt)), remove);
+        }),
+      ),
+    );
+  };
+
   let timer = 0;
   const refresh = async () => {
     clearTimeout(timer);
-    const { data: trainings } = await get(`/v1/agents/${seg(agentId)}/training`);
+    const [{ data: trainings }, { data: sources }] = await Promise.all([
+      get(`/v1/agents/${seg(agentId)}/training`),
+      get(`/v1/agents/${seg(agentId)}/sources`),
+    ]);
     if (ctx.signal.aborted) return;
+    noSources.hidden = sources.length > 0;
+    reconcile(sourcesList, sources, (s) => s.source, sourceItem);
     empty.hidden = trainings.length > 0;
     runsTable.hidden = trainings.length === 0;
     reconcile(runsBody, trainings, (t) => t.trainingId, trainingRow);
@@ -164,5 +223,5 @@ export async function render(view, ctx) {
 
   await refresh();
   if (ctx.signal.aborted) return;
-  view.append(card("Upload documents", form), card("Training runs", empty, h("div", { class: "table-wrap" }, runsTable)));
+  view.append(card("Upload documents", form), card("Sources and documents", noSources, sourcesAlert, sourcesList), card("Training runs", empty, h("div", { class: "table-wrap" }, runsTable)));
 }

@@ -1,13 +1,19 @@
-// Leads: the agent's leads with search, and a CSV export of what the search finds.
-import { ApiError, api, get, seg, withQuery } from "../api.js";
-import { card, field, h, table, time } from "../dom.js";
+// Leads: the agent's leads with search, a CSV export of what the search finds, and deleting a
+// lead (after a confirmation that names it).
+import { ApiError, api, del, get, seg, withQuery } from "../api.js";
+import { card, confirmDialog, field, h, table, time } from "../dom.js";
 
 const SEARCH_DELAY_MS = 250;
 const PAGE_SIZE = 200;
 
 const text = (value) => (value == null || value === "" ? h("span", { class: "muted" }, "—") : value);
 
-function leadRow(lead) {
+/** "Ada Lovelace <ada@example.com>", or what there is of it. */
+export const leadLabel = (lead) => [lead.name, lead.email ? `<${lead.email}>` : null].filter(Boolean).join(" ") || lead.leadId;
+
+function leadRow(lead, remove) {
+  const button = h("button", { type: "button", class: "btn small danger-ghost", "aria-label": `Delete lead ${leadLabel(lead)}` }, "Delete");
+  button.addEventListener("click", () => remove(lead, button));
   return h(
     "tr",
     null,
@@ -18,6 +24,7 @@ function leadRow(lead) {
     h("td", { class: "break clamp" }, text(lead.message)),
     h("td", null, time(lead.createdAt)),
     h("td", null, h("a", { href: `#/conversations/${seg(lead.conversationId)}` }, "Transcript")),
+    h("td", null, button),
   );
 }
 
@@ -32,15 +39,34 @@ export async function render(view, ctx) {
   const exportButton = h("button", { type: "button", class: "btn" }, "Export CSV");
   const count = h("p", { class: "muted", role: "status" });
   const alert = h("p", { class: "form-error", role: "alert" });
-  const { el: leadsTable, body } = table("Leads", ["Name", "Email", "Phone", "Company", "First message", "Captured", "Conversation"], { hideCaption: true });
+  const { el: leadsTable, body } = table("Leads", ["Name", "Email", "Phone", "Company", "First message", "Captured", "Conversation", "Actions"], { hideCaption: true });
 
   let latest = 0;
+  const remove = async (lead, button) => {
+    const label = leadLabel(lead);
+    const ok = await confirmDialog({
+      title: `Delete lead ${label}?`,
+      body: "This removes the lead's contact details and its pending CRM actions; webhooks about it that were not sent yet are cancelled. The conversation stays. This cannot be undone.",
+      confirmLabel: "Delete lead",
+      returnTo: button,
+    });
+    if (!ok) return;
+    alert.textContent = "";
+    try {
+      await del(`/v1/leads/${seg(lead.leadId)}`);
+      ctx.toast(`Lead ${label} deleted.`);
+      await load();
+      search.focus();
+    } catch (error) {
+      alert.textContent = error.message;
+    }
+  };
   const load = async () => {
     const ticket = ++latest;
     const q = search.value.trim();
     const { data: leads } = await get(withQuery("/v1/leads", { agentId, q, limit: PAGE_SIZE }));
     if (ticket !== latest || ctx.signal.aborted) return; // a newer search is on its way
-    body.replaceChildren(...leads.map(leadRow));
+    body.replaceChildren(...leads.map((lead) => leadRow(lead, remove)));
     leadsTable.hidden = leads.length === 0;
     const many = leads.length === PAGE_SIZE ? "The newest " : "";
     count.textContent = leads.length

@@ -162,6 +162,7 @@ function attemptSummary(attempt) {
 function deliveryStatus(d) {
   if (d.status === "succeeded") return badge("Succeeded", "ok");
   if (d.status === "failed") return badge("Failed", "bad");
+  if (d.status === "cancelled") return badge("Cancelled", "muted");
   return badge(d.attemptCount ? "Retrying" : "Pending", "info");
 }
 
@@ -188,14 +189,14 @@ function deliveryRow(d, redeliver) {
         ),
       )
     : h("span", { class: "muted" }, "not sent yet");
-  const button = h("button", { type: "button", class: "btn small", dataset: { control: "redeliver" }, disabled: d.status === "pending" && !d.attemptCount }, "Redeliver");
+  const button = h("button", { type: "button", class: "btn small", dataset: { control: "redeliver" }, disabled: (d.status === "pending" && !d.attemptCount) || d.status === "cancelled" }, "Redeliver");
   button.addEventListener("click", () => redeliver(d, button));
   return h(
     "tr",
     null,
     h("td", null, h("code", null, d.event), d.test ? [" ", badge("test", "muted")] : ""),
     h("td", null, time(last ? last.attemptedAt : d.createdAt)),
-    h("td", null, deliveryStatus(d), d.status === "pending" && d.nextAttemptAt && d.attemptCount ? h("div", { class: "hint" }, "next ", time(d.nextAttemptAt)) : ""),
+    h("td", null, deliveryStatus(d), d.cancelReason ? h("div", { class: "hint" }, d.cancelReason) : "", d.status === "pending" && d.nextAttemptAt && d.attemptCount ? h("div", { class: "hint" }, "next ", time(d.nextAttemptAt)) : ""),
     h("td", { class: "num" }, last?.statusCode == null ? "—" : String(last.statusCode)),
     h("td", { class: "num" }, last ? `${last.latencyMs} ms` : "—"),
     h("td", { class: "break" }, h("code", { class: "excerpt-inline" }, attemptSummary(last)), attempts),

@@ -161,7 +161,9 @@ def test_an_unreadable_body_is_400_saying_what_is_wrong(
     ("method", "path", "allow"),
     [
         ("PUT", "/v1/agents", "GET, POST"),
-        ("DELETE", "/v1/agents/ag_demo", "GET, PATCH"),
+        ("PUT", "/v1/agents/ag_demo", "GET, PATCH, DELETE"),
+        ("GET", "/v1/visitors/erase", "POST"),
+        ("GET", "/v1/conversations/conv_x/end", "POST"),
         ("POST", "/v1/webhooks/wh_x", "GET, PATCH, DELETE"),
         ("OPTIONS", "/v1/agents/ag_demo/integrations/hubspot", "GET, PUT, DELETE"),
         ("DELETE", "/v1/conversations/conv_x/messages", "GET, POST"),

@@ -1,7 +1,9 @@
 """One in-memory `KnowledgeIndex` per agent, rebuilt when that agent's stored chunks change.
 
-The check is one cheap query (chunk count and highest chunk id): a training replaces chunks by
-deleting and inserting, which always changes one of the two, even when done by another process.
+The check on every use is one cheap query: the agent's `knowledge_generation`, which every change
+to its chunks raises in the same transaction (training, deleting a source or a document), so a
+change made by any process is seen by every process at its next answer. The chunk count and
+highest chunk id are compared too, for chunks written by code that predates the stamp.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from widget.agent.knowledge import Chunk, KnowledgeIndex
-from widget.server.agents.tables import KnowledgeChunk
+from widget.server.agents.tables import Agent, KnowledgeChunk
 
-_Version = tuple[int, int | None]
+_Version = tuple[int, int, int | None]
 
 
 class KnowledgeCache:
@@ -26,12 +28,15 @@ class KnowledgeCache:
     def get(self, agent_id: str) -> KnowledgeIndex:
         """The agent's index (blocking: call it from a worker thread in async code)."""
         with self._sessions() as session:
+            generation = session.scalar(
+                select(Agent.knowledge_generation).where(Agent.id == agent_id)
+            )
             count, max_id = session.execute(
                 select(func.count(KnowledgeChunk.id), func.max(KnowledgeChunk.id)).where(
                     KnowledgeChunk.agent_id == agent_id
                 )
             ).one()
-            version: _Version = (int(count), max_id)
+            version: _Version = (generation or 0, int(count), max_id)
             with self._lock:
                 cached = self._indexes.get(agent_id)
             if cached is not None and cached[0] == version:
@@ -45,3 +50,8 @@ class KnowledgeCache:
         with self._lock:
             self._indexes[agent_id] = (version, index)
         return index
+
+    def forget(self, agent_id: str) -> None:
+        """Drop a deleted agent's index from this process's memory."""
+        with self._lock:
+            self._indexes.pop(agent_id, None)

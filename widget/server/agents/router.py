@@ -1,14 +1,17 @@
-"""Admin API for agents: read, create, and change them (`agent.updated` names what changed)."""
+"""Admin API for agents: read, create, change (`agent.updated` names what changed) and delete them
+(with everything that hangs on them: `widget.server.agents.deletion`)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import Field, field_validator
 from sqlalchemy import select
 
 from widget.events import AgentUpdatedData
+from widget.server.agents.deletion import AgentDeleted, delete_agent
+from widget.server.agents.knowledge_cache import KnowledgeCache
 from widget.server.agents.tables import Agent
 from widget.server.chat.identity import identity_secret, new_identity_secret
 from widget.server.core.api_models import (
@@ -19,8 +22,8 @@ from widget.server.core.api_models import (
     is_blank,
     not_null,
 )
-from widget.server.core.db import transaction, utcnow
-from widget.server.core.deps import SessionsDep, require_admin
+from widget.server.core.db import transaction, utcnow, writer_turn
+from widget.server.core.deps import SessionsDep, SettingsDep, require_admin
 from widget.server.core.errors import ADMIN_ERRORS, ApiError
 from widget.server.core.ids import new_id
 from widget.server.core.origins import ORIGIN_PATTERN, normalize_origins
@@ -42,6 +45,8 @@ DEFAULT_WELCOME = "Hi! How can I help you today?"
 Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})]
 Prompt = Annotated[str, Field(max_length=20_000)]
 Welcome = Annotated[str, Field(max_length=2_000)]
+# Days a conversation (and its lead) is kept after its last activity; null: kept until deleted.
+RetentionDays = Annotated[int, Field(ge=1, le=36_500)] | None
 Origins = Annotated[
     list[Annotated[str, Field(json_schema_extra={"pattern": ORIGIN_PATTERN})]],
     Field(max_length=100),
@@ -54,6 +59,13 @@ def _check_name(value: str) -> str:
     return value.strip()
 
 
+def _check_days(value: Any) -> Any:
+    # A JSON number (2.0 is the integer 2, as JSON Schema has it), never a string of digits.
+    if isinstance(value, str | bool):
+        raise ValueError("must be a whole number of days (1 or more), or null for no retention")
+    return value
+
+
 class AgentOut(ApiModel):
     agent_id: str
     name: str
@@ -61,6 +73,7 @@ class AgentOut(ApiModel):
     welcome_message: str
     allowed_origins: list[str]
     allow_unverified_identity: bool
+    retention_days: int | None
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -81,8 +94,10 @@ class AgentCreateIn(RequestModel):
     prompt: Prompt = DEFAULT_PROMPT
     welcome_message: Welcome = DEFAULT_WELCOME
     allowed_origins: Origins = Field(default_factory=list)
+    retention_days: RetentionDays = None
 
     _name = field_validator("name")(_check_name)
+    _days = field_validator("retention_days", mode="before")(_check_days)
 
     @field_validator("allowed_origins")
     @classmethod
@@ -91,13 +106,17 @@ class AgentCreateIn(RequestModel):
 
 
 class AgentPatchIn(RequestModel):
-    """Every field is optional; a field given as null is refused (there is nothing to unset)."""
+    """Every field is optional; a field given as null is refused (there is nothing to unset),
+    except `retentionDays`, where null turns retention off."""
 
     name: Name | None = Field(default=None, json_schema_extra=not_null)
     prompt: Prompt | None = Field(default=None, json_schema_extra=not_null)
     welcome_message: Welcome | None = Field(default=None, json_schema_extra=not_null)
     allowed_origins: Origins | None = Field(default=None, json_schema_extra=not_null)
     allow_unverified_identity: bool | None = Field(default=None, json_schema_extra=not_null)
+    retention_days: RetentionDays = None
+
+    _days = field_validator("retention_days", mode="before")(_check_days)
 
     @field_validator(
         "name",
@@ -131,7 +150,10 @@ PATCHABLE = (
     ("welcome_message", "welcomeMessage"),
     ("allowed_origins", "allowedOrigins"),
     ("allow_unverified_identity", "allowUnverifiedIdentity"),
+    ("retention_days", "retentionDays"),
 )
+# Fields where null is a value (off), not "leave it as it is".
+NULLABLE = {"retention_days"}
 
 
 def agent_out(agent: Agent) -> AgentOut:
@@ -142,6 +164,7 @@ def agent_out(agent: Agent) -> AgentOut:
         welcome_message=agent.welcome_message,
         allowed_origins=list(agent.allowed_origins),
         allow_unverified_identity=bool(agent.allow_unverified_identity),
+        retention_days=agent.retention_days,
         created_at=agent.created_at,
         updated_at=agent.updated_at,
     )
@@ -167,6 +190,7 @@ def create_agent(body: AgentCreateIn, sessions: SessionsDep) -> AgentOut:
             prompt=body.prompt,
             welcome_message=body.welcome_message,
             allowed_origins=body.allowed_origins,
+            retention_days=body.retention_days,
             created_at=now,
             updated_at=now,
         )
@@ -192,10 +216,13 @@ def patch_agent(agent_id: AgentId, body: AgentPatchIn, sessions: SessionsDep) ->
         changes = []
         for attribute, api_name in PATCHABLE:
             value = getattr(body, attribute)
+            given = attribute in body.model_fields_set
+            if attribute in NULLABLE and not given:
+                continue
             current = getattr(agent, attribute)
             if attribute == "allow_unverified_identity":
                 current = bool(current)
-            if value is not None and value != current:
+            if (value is not None or attribute in NULLABLE) and value != current:
                 setattr(agent, attribute, value)
                 changes.append(api_name)
         if changes:
@@ -227,3 +254,19 @@ def rotate_identity_secret(agent_id: AgentId, sessions: SessionsDep) -> Identity
             raise ApiError(404, "not_found", f"No agent {agent_id!r}.")
         agent.identity_secret = new_identity_secret()
         return IdentitySecretOut(agent_id=agent.id, identity_secret=agent.identity_secret)
+
+
+@router.delete("/{agent_id}", response_model=AgentDeleted)
+def remove_agent(
+    agent_id: AgentId, request: Request, sessions: SessionsDep, settings: SettingsDep
+) -> AgentDeleted:
+    """Delete the agent and everything that hangs on it: conversations, messages, leads,
+    knowledge, trainings, CRM integrations; its unsent webhook deliveries are cancelled. A second
+    delete is a 404."""
+    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
+        deleted = delete_agent(session, agent_id)
+    if deleted is None:
+        raise ApiError(404, "not_found", f"No agent {agent_id!r}: it never existed or is deleted.")
+    knowledge: KnowledgeCache = request.app.state.knowledge
+    knowledge.forget(agent_id)
+    return deleted

@@ -29,6 +29,22 @@ class Agent(Base):
     allow_unverified_identity: Mapped[bool | None] = mapped_column(Boolean, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Conversations (and their leads) idle for longer than this many days are removed by the
+    # retention worker; None keeps them (the default).
+    retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Raised by every change to the agent's chunks, in the same transaction: each process's
+    # knowledge cache compares it on use, so a deleted document stops answering everywhere at
+    # once (chunk ids alone can repeat: SQLite reuses the highest freed rowid). None reads as 0.
+    knowledge_generation: Mapped[int | None] = mapped_column(Integer, default=0)
+
+
+class SeedRecord(Base):
+    """What the first start seeded, so a demo agent the owner deleted is not seeded again."""
+
+    __tablename__ = "seed_records"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seeded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Training(Base):
@@ -55,7 +71,7 @@ class KnowledgeChunk(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
     training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id"), index=True)
-    # A new training from the same source replaces that source's chunks.
+    # A new training of a document (same source, same name) replaces that document's chunks.
     source: Mapped[str] = mapped_column(String(200), index=True)
     document: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from widget.agent.knowledge import Chunk
 from widget.events import TrainingCompletedData, TrainingFailedData
+from widget.server.agents.sources import bump_generation
 from widget.server.agents.tables import KnowledgeChunk, Training
 from widget.server.core.db import utcnow
 from widget.server.webhooks.outbox import enqueue
@@ -19,14 +20,19 @@ from widget.server.webhooks.outbox import enqueue
 def store_chunks(
     session: Session, training: Training, chunks: list[Chunk], *, raise_event: bool = True
 ) -> None:
-    """Replace the agent's chunks from `training.source` and mark the training completed."""
+    """Store the training's chunks, replacing the documents of the same names in
+    `training.source` (the source's other documents stay), and mark the training completed."""
     now = utcnow()
-    session.execute(
-        delete(KnowledgeChunk).where(
-            KnowledgeChunk.agent_id == training.agent_id,
-            KnowledgeChunk.source == training.source,
+    names = sorted({chunk.document for chunk in chunks})
+    for start in range(0, len(names), 500):
+        session.execute(
+            delete(KnowledgeChunk).where(
+                KnowledgeChunk.agent_id == training.agent_id,
+                KnowledgeChunk.source == training.source,
+                KnowledgeChunk.document.in_(names[start : start + 500]),
+            )
         )
-    )
+    bump_generation(session, training.agent_id)
     session.add_all(
         KnowledgeChunk(
             agent_id=training.agent_id,

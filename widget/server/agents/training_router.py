@@ -4,8 +4,9 @@
 202 at once (text that is not valid Unicode is refused with 422 before that). A training worker
 (`widget.server.agents.training_jobs`, beside the delivery worker) then claims it and turns it into
 chunks (`widget.server.agents.training`).
-On success one transaction replaces the chunks this agent got earlier from the same `source`, marks
-the training completed and raises `training.completed` (dataCount = the number of chunks). If any
+On success one transaction replaces the documents of the same names this agent got earlier in the
+same `source` (its other documents stay), marks the training completed and raises
+`training.completed` (dataCount = the number of chunks). If any
 document is unusable, nothing is stored and `training.failed` says which document and why. Pending
 trainings are picked up again after a restart, because the documents wait in the database.
 """

@@ -284,6 +284,7 @@ def record_reply(
                     message=lead.message,
                     created_at=lead.created_at,
                 ),
+                conversation_id=conversation_id,
             )
         else:
             merged = _lead_fields(merge(_lead_details(lead), reply.lead))

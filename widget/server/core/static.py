@@ -36,8 +36,10 @@ import brotli  # type: ignore[import-untyped]
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from widget.server.agents.tables import Agent
+from widget.server.core.allowed_methods import allowed_methods
 from widget.server.core.deps import SessionsDep, SettingsDep
 from widget.server.core.errors import error_response
 
@@ -289,7 +291,10 @@ async def frame_page(
 @router.api_route("/{file_path:path}", methods=["GET", "HEAD"])
 def bundle_file(file_path: str, request: Request, settings: SettingsDep) -> Response:
     if file_path.startswith("v1/"):
-        # An unknown API path answers in the API's JSON shape, not with an HTML page.
+        # An API resource without GET (POST /v1/visitors/erase) is a 405 that names its methods;
+        # an unknown API path answers in the API's JSON shape, not with an HTML page.
+        if allowed_methods(request):
+            raise StarletteHTTPException(status_code=405)
         return error_response(404, "not_found", f"No API endpoint at /{file_path}.")
     path = resolve(settings.bundle_dir, file_path)
     if path is None:

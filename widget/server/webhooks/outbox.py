@@ -36,6 +36,10 @@ class OutboxEvent(Base):
     # The exact webhook body every delivery of this event sends and signs.
     body: Mapped[str] = mapped_column(Text)
     fanned_out: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Whose data the event carries, so an erasure finds its events (and their deliveries).
+    agent_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    lead_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
 
 
 _WAKERS = Wakers()
@@ -50,11 +54,14 @@ def _wake_after_commit(_session: Session) -> None:
     wake_workers()
 
 
-def enqueue(session: Session, event: str, data: BaseModel) -> OutboxEvent:
+def enqueue(
+    session: Session, event: str, data: BaseModel, *, conversation_id: str | None = None
+) -> OutboxEvent:
     """Record webhook `event` with its `data` model in the caller's transaction.
 
     Raises ValueError (pydantic's ValidationError) when `event` is not one of the nine webhook
-    events or `data` is not that event's model.
+    events or `data` is not that event's model. `conversation_id` names the conversation of an
+    event whose data does not (`lead.captured`).
     """
     now = datetime.now(UTC)
     row = OutboxEvent(
@@ -62,6 +69,9 @@ def enqueue(session: Session, event: str, data: BaseModel) -> OutboxEvent:
         timestamp=now,
         data_json=data.model_dump_json(by_alias=True),
         body=webhook_body(event, data, now).decode("utf-8"),
+        agent_id=getattr(data, "agent_id", None),
+        conversation_id=getattr(data, "conversation_id", None) or conversation_id,
+        lead_id=getattr(data, "lead_id", None),
     )
     session.add(row)
     notify(session, OUTBOX_CHANNEL)  # the delivery workers of every process, at commit

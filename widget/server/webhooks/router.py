@@ -19,6 +19,7 @@ from widget.server.core.db import transaction, utcnow
 from widget.server.core.deps import SessionsDep, SettingsDep, require_admin
 from widget.server.core.errors import ADMIN_ERRORS, ApiError, error_responses
 from widget.server.core.ids import new_id
+from widget.server.webhooks.cancellation import ERASED_BODY
 from widget.server.webhooks.outbox import wake_workers
 from widget.server.webhooks.schemas import (
     DeliveryDetail,
@@ -45,6 +46,7 @@ from widget.server.webhooks.ssrf import (
     check_destination,
 )
 from widget.server.webhooks.tables import (
+    CANCELLED,
     PENDING,
     ROTATION_OVERLAP,
     WebhookAttempt,
@@ -185,7 +187,7 @@ def rotate_secret(endpoint_id: str, sessions: SessionsDep) -> EndpointWithSecret
 def list_deliveries(
     endpoint_id: str,
     sessions: SessionsDep,
-    status: Annotated[str | None, Query(pattern="^(pending|succeeded|failed)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(pending|succeeded|failed|cancelled)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,  # bounded: see widget.server.core.params
 ) -> DeliveryList:
     """Newest first, each with every attempt (time, status, latency, error, response excerpt)."""
@@ -227,7 +229,14 @@ def redeliver(endpoint_id: str, delivery_id: str, sessions: SessionsDep) -> Deli
                 f"Webhook endpoint {endpoint_id!r} is disabled ({endpoint.disabled_reason}); "
                 'enable it with PATCH {"enabled": true} first.',
             )
-        _delivery(session, endpoint_id, delivery_id)
+        current = _delivery(session, endpoint_id, delivery_id)
+        if current.status == CANCELLED or current.body == ERASED_BODY:
+            raise ApiError(
+                409,
+                "conflict",
+                f"Delivery {delivery_id!r} cannot be sent again: the data it carried was erased"
+                f" ({current.cancel_reason or 'its body is gone'}).",
+            )
         now = utcnow()
         reset = session.execute(
             update(WebhookDelivery)

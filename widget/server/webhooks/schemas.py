@@ -150,6 +150,8 @@ class DeliveryOut(ApiModel):
     last_error: str | None
     created_at: Timestamp
     finished_at: Timestamp | None
+    # Why a `cancelled` delivery was not sent (its data was erased); None otherwise.
+    cancel_reason: str | None = None
     attempts: list[AttemptOut]
 
 
@@ -174,6 +176,7 @@ def _delivery_fields(
         "last_error": delivery.last_error,
         "created_at": delivery.created_at,
         "finished_at": delivery.finished_at,
+        "cancel_reason": delivery.cancel_reason,
         "attempts": [
             AttemptOut(
                 attempted_at=a.attempted_at,

@@ -31,6 +31,8 @@ RESPONSE_EXCERPT_BYTES = 2048
 PENDING = "pending"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
+# Not sent, and never will be: the data it carried was erased (`cancel_reason` says why).
+CANCELLED = "cancelled"
 
 
 class WebhookEndpoint(Base):
@@ -88,6 +90,8 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Why a cancelled delivery was not sent ("the conversation conv_... was erased ...").
+    cancel_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class WebhookAttempt(Base):
