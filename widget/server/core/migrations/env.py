@@ -3,11 +3,21 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from widget.server import tables as _tables  # noqa: F401  (registers every table)
-from widget.server.core.db import Base
+from widget.server.core.db import Base, UTCDateTime
+
+
+def _render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """New revisions name plain SQLAlchemy types: a revision must not import the app's code."""
+    if kind == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run() -> None:
@@ -18,6 +28,7 @@ def run() -> None:
         # SQLite alters a table by copying it: let Alembic do that when a revision needs it.
         render_as_batch=True,
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
