@@ -72,17 +72,40 @@
   // strict Content-Security-Policy refuses <style> elements (style-src) and may require Trusted
   // Types for innerHTML, but governs neither of these. A browser without constructable
   // stylesheets gets a <style> element.
+  // Theme from the tag (the dashboard's snippet carries the agent's): the launcher is drawn before
+  // anything else loads, so its colour, side and label cannot wait for the server.
+  const tag = script.dataset;
+  const pick = (name, value, ok, fallback) => {
+    if (value === undefined || ok(value)) return value === undefined ? fallback : value;
+    console.error(`Parley widget: data-${name}="${value}" is not valid; using ${fallback}.`);
+    return fallback;
+  };
+  const color = pick("color", tag.color, (v) => /^#[0-9a-f]{6}$/i.test(v), "#4f46e5").toLowerCase();
+  const side = pick("side", tag.side, (v) => v == "right" || v == "left", "right");
+  const scheme = pick("scheme", tag.scheme, (v) => ["light", "dark", "auto"].includes(v), "light");
+  const label = (tag.launcherLabel || "").trim().slice(0, 40);
+  // Text on the brand colour: black or white, whichever contrasts more (WCAG 2: >= 4.58 always).
+  const luminance = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+  const contrast = (a, b) => {
+    const [high, low] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (high + 0.05) / (low + 0.05);
+  };
+  const ink = contrast("#ffffff", color) >= contrast("#000000", color) ? "#ffffff" : "#000000";
+  const other = side == "left" ? "right" : "left";
+  const dark = "iframe{background:#111827}";
   const CSS = `
-:host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;z-index:2147483647!important}
-button{all:initial;position:fixed;right:24px;bottom:24px;z-index:1;width:60px;height:60px;border-radius:50%;display:grid;place-items:center;background:#4f46e5;color:#fff;cursor:pointer;box-shadow:0 4px 16px rgba(0,0,0,.25);transition:transform .15s,background .15s;-webkit-tap-highlight-color:transparent}
-button:hover{background:#4338ca;transform:scale(1.05)}
+:host{all:initial!important;display:block!important;position:fixed!important;${side}:0!important;bottom:0!important;z-index:2147483647!important}
+button{all:initial;position:fixed;${side}:24px;bottom:24px;z-index:1;width:60px;height:60px;border-radius:50%;display:grid;place-items:center;background:${color};color:${ink};cursor:pointer;box-shadow:0 4px 16px rgba(0,0,0,.25);transition:transform .15s,background .15s;-webkit-tap-highlight-color:transparent}
+button:hover{transform:scale(1.05)}
+.label{font:600 15px/1 system-ui,sans-serif}button.labelled{width:auto;border-radius:30px;padding:0 20px 0 16px;gap:8px;grid-auto-flow:column}
 button:focus-visible{outline:2px solid transparent;box-shadow:0 0 0 3px #fff,0 0 0 6px #1e1b4b}
 button[aria-expanded=true] .chat,button[aria-expanded=false] .x,button[aria-expanded=true] .badge,.badge:empty{display:none}
-.badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;border-radius:11px;background:#b91c1c;color:#fff;font:700 12px/22px system-ui,sans-serif;text-align:center;box-shadow:0 0 0 2px #fff}
-iframe{position:fixed;right:24px;bottom:100px;z-index:2;width:400px;max-width:calc(100vw - 48px);height:min(680px,calc(100vh - 120px))}
-iframe{border:0;border-radius:16px;background:#fff;color-scheme:normal;box-shadow:0 12px 48px rgba(0,0,0,.28);transform-origin:bottom right;transition:opacity .2s,transform .2s}
+.badge{position:absolute;top:-4px;${other}:-4px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;border-radius:11px;background:#b91c1c;color:#fff;font:700 12px/22px system-ui,sans-serif;text-align:center;box-shadow:0 0 0 2px #fff}
+iframe{position:fixed;${side}:24px;bottom:100px;z-index:2;width:400px;max-width:calc(100vw - 48px);height:min(680px,calc(100vh - 120px))}
+iframe{border:0;border-radius:16px;background:#fff;color-scheme:normal;box-shadow:0 12px 48px rgba(0,0,0,.28);transform-origin:bottom ${side};transition:opacity .2s,transform .2s}
 iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:translateY(16px) scale(.98);transition:opacity .2s,transform .2s,visibility 0s .2s}
 @media (max-width:479.98px){iframe{inset:auto;left:0;top:var(--parley-top,0px);width:100%;height:var(--parley-height,100%);max-width:none;border-radius:0}button[aria-expanded=true]{visibility:hidden}}
+${scheme == "dark" ? dark : scheme == "auto" ? `@media (prefers-color-scheme:dark){${dark}}` : ""}
 @media (prefers-reduced-motion:reduce){iframe,iframe:not(.open),button{transition:none;transform:none}}
 `;
   if (root.adoptedStyleSheets && "replaceSync" in CSSStyleSheet.prototype) {
@@ -105,6 +128,13 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
   // The unread count, drawn on the launcher; its name says it too ("Open chat, 2 unread messages").
   const badge = element("http://www.w3.org/1999/xhtml", "span", { class: "badge", "aria-hidden": "true" });
   button.append(svg("chat", "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"), svg("x", "M6 6l12 12M18 6L6 18"), badge);
+  if (label) {
+    // A visible label beside the icon while closed; the button's name stays "Open chat".
+    const text = element("http://www.w3.org/1999/xhtml", "span", { class: "label chat", "aria-hidden": "true" });
+    text.textContent = label;
+    button.insertBefore(text, badge);
+    button.classList.add("labelled");
+  }
   let unread = 0;
   const launcherName = () => {
     if (shown) return "Close chat";
@@ -136,7 +166,8 @@ iframe:not(.open){visibility:hidden;pointer-events:none;opacity:0;transform:tran
     frame.title = "Chat";
     frame.inert = !shown;
     frame.classList.toggle("open", shown);
-    frame.src = new URL(`frame.html?agent=${encodeURIComponent(agent)}${fresh ? "&fresh=1" : ""}#${nonce}`, base);
+    const look = `&color=${encodeURIComponent(color)}&scheme=${scheme}`;
+    frame.src = new URL(`frame.html?agent=${encodeURIComponent(agent)}${look}${fresh ? "&fresh=1" : ""}#${nonce}`, base);
     fresh = false;
     root.append(frame);
   };

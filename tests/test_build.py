@@ -45,7 +45,7 @@ def test_browser_wheels_are_precompiled_and_ship_no_server_code(build: Path) -> 
 
 def test_frame_page_has_every_placeholder_filled_but_the_agents(build: Path) -> None:
     frame = (build / "frame.html").read_text()
-    assert re.findall(r"\{\{[A-Z_]+\}\}", frame) == ["{{AGENT}}"]
+    assert re.findall(r"\{\{[A-Z_]+\}\}", frame) == ["{{THEME}}", "{{AGENT}}"]
     for url in re.findall(r'(?:href|src)="\./([^"]+)"', frame):
         assert (build / url).is_file(), url
 

@@ -2,7 +2,8 @@
 // The snippet's inline stub is left out (this page allows no inline script); widget.js works alone.
 (() => {
   "use strict";
-  const agent = new URLSearchParams(location.search).get("agent") || "";
+  const query = new URLSearchParams(location.search);
+  const agent = query.get("agent") || "";
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(agent)) {
     document.addEventListener("DOMContentLoaded", () => {
       const note = document.createElement("p");
@@ -15,5 +16,7 @@
   script.async = true;
   script.src = "/widget.js";
   script.dataset.agentId = agent;
+  // The agent's theme, as the snippet's data-* carry it (widget.js checks the values).
+  for (const key of ["color", "side", "launcherLabel", "scheme"]) if (query.has(key)) script.dataset[key] = query.get(key);
   document.head.append(script);
 })();

@@ -579,3 +579,55 @@ def test_deleting_a_lead_asks_first_and_a_cancel_keeps_it(
         assert leads == []
     assert dialogs == []
     assert csp_violations == []
+
+
+def test_agent_page_shows_reveals_copies_and_rotates_the_identity_secret(
+    page: Page, dash: WidgetServer, dialogs: list[str]
+) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=dash.url)
+    with dash.admin() as admin:
+        first = admin.get("/v1/agents/ag_demo/identity-secret").json()["identitySecret"]
+    sign_in(page, dash, "agent")
+    identity = page.get_by_role("region", name="Identity")
+    secret = identity.get_by_role("textbox", name="Identity secret")
+    expect(secret).not_to_have_value(first, timeout=10_000)  # masked until revealed
+    identity.get_by_role("button", name="Reveal secret").click()
+    expect(secret).to_have_value(first, timeout=5_000)
+    identity.get_by_role("button", name="Copy secret").click()
+    expect(identity.get_by_role("status")).to_have_text("Identity secret copied.", timeout=5_000)
+    assert page.evaluate(within("navigator.clipboard.readText()")) == first
+
+    # Rotating asks first; cancelling keeps the secret.
+    identity.get_by_role("button", name="Rotate secret").click()
+    identity.get_by_role("group", name="Confirm").get_by_role("button", name="Cancel").click()
+    expect(secret).to_have_value(first, timeout=5_000)
+    identity.get_by_role("button", name="Rotate secret").click()
+    identity.get_by_role("button", name="Rotate now").click()
+    expect(secret).not_to_have_value(first, timeout=5_000)
+    with dash.admin() as admin:
+        now = admin.get("/v1/agents/ag_demo/identity-secret").json()["identitySecret"]
+    assert now != first
+    expect(secret).to_have_value(now, timeout=5_000)
+
+    allow = identity.get_by_role("switch", name="Accept identities without a userHash")
+    expect(allow).not_to_be_checked(timeout=5_000)
+    allow.check()
+    expect(identity.get_by_role("status")).to_contain_text("now accepted", timeout=5_000)
+    with dash.admin() as admin:
+        assert admin.get("/v1/agents/ag_demo").json()["allowUnverifiedIdentity"] is True
+        admin.patch("/v1/agents/ag_demo", json={"allowUnverifiedIdentity": False})
+
+    # The appearance: saved through the API, and the Install page's snippet carries it on the tag.
+    appearance = page.get_by_role("form", name="Appearance")
+    appearance.get_by_label("Side").select_option("left")
+    appearance.get_by_label("Launcher label").fill('Say "hi"')
+    appearance.get_by_role("button", name="Save appearance").click()
+    expect(appearance.get_by_role("status")).to_have_text("Appearance saved.", timeout=5_000)
+    nav_link(page, "Install").click()
+    expect(page.get_by_label("Snippet to paste")).to_contain_text(
+        'data-agent-id="ag_demo" data-side="left" data-launcher-label="Say &quot;hi&quot;"',
+        timeout=5_000,
+    )
+    with dash.admin() as admin:
+        admin.patch("/v1/agents/ag_demo", json={"theme": {"side": "right", "launcherLabel": ""}})
+    assert dialogs == []

@@ -21,3 +21,7 @@ def test_demo_page_logs_the_events_it_receives(page: Page, widget_server: Widget
     expect(log).to_contain_text("message_received")
     for name in ("widget_opened", "conversation_started", "message_sent"):
         expect(log).to_contain_text(name)
+    # A reply that lands while the panel is closed: the log lists the unread count as well.
+    page.evaluate("widget.send('And the pricing?'); widget.close()")
+    expect(log).to_contain_text("unread_count_changed", timeout=20_000)
+    expect(log).to_contain_text('{"count":1}', timeout=5_000)

@@ -2,7 +2,7 @@
 // and deleting the agent (after a confirmation that names what goes with it).
 // Saving sends only the fields that changed, so `agent.updated` lists exactly those.
 import { api, del, get, patch, post, put, seg } from "../api.js";
-import { card, clearError, confirmDialog, field, h, showError } from "../dom.js";
+import { card, clearError, confirmDialog, confirmInline, copyText, field, h, newId, showError } from "../dom.js";
 
 const FIELD_LABELS = {
   name: "name",
@@ -174,6 +174,124 @@ async function integrationsCard(ctx) {
   return section;
 }
 
+// Appearance: the agent's theme. The frame takes it from the server; the launcher, drawn before
+// anything loads, takes it from the snippet's data-* (the Install page's snippet carries them).
+function themeCard(ctx) {
+  const theme = ctx.agent.theme;
+  const color = h("input", { type: "color", value: theme.color });
+  const side = h("select", null, h("option", { value: "right" }, "Right"), h("option", { value: "left" }, "Left"));
+  side.value = theme.side;
+  const scheme = h("select", null, h("option", { value: "light" }, "Light"), h("option", { value: "dark" }, "Dark"), h("option", { value: "auto" }, "Auto (follows the visitor's system)"));
+  scheme.value = theme.scheme;
+  const label = h("input", { type: "text", value: theme.launcherLabel, maxlength: "40", autocomplete: "off" });
+  const alert = h("p", { class: "form-error", role: "alert" });
+  const saved = h("p", { class: "form-ok", role: "status" });
+  const save = h("button", { type: "submit", class: "btn primary" }, "Save appearance");
+  const fields = { color, side, scheme, launcherLabel: label };
+  const form = h(
+    "form",
+    { novalidate: true, "aria-label": "Appearance" },
+    field("Brand colour", color, "The launcher, the chat's header and the visitor's messages; their text is black or white, whichever reads better."),
+    field("Side", side, "Where the launcher and the chat sit on the page."),
+    field("Launcher label", label, "Text beside the launcher's icon, like “Chat with us”. Leave empty for the icon alone."),
+    field("Colour scheme", scheme),
+    h("p", { class: "hint" }, "The chat picks this up at once. The launcher is drawn from the snippet's data-color, data-side, data-launcher-label and data-scheme: copy the snippet again from the Install page after a change."),
+    alert,
+    h("div", { class: "row" }, save, saved),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError(alert, fields);
+    saved.textContent = "";
+    const wanted = { color: color.value.toLowerCase(), side: side.value, scheme: scheme.value, launcherLabel: label.value.trim() };
+    const changes = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => value !== ctx.agent.theme[key]));
+    if (!Object.keys(changes).length) {
+      saved.textContent = "Nothing changed.";
+      return;
+    }
+    save.disabled = true;
+    try {
+      ctx.setAgent(await patch(`/v1/agents/${seg(ctx.agent.agentId)}`, { theme: changes }));
+      saved.textContent = "Appearance saved.";
+    } catch (error) {
+      showError(alert, error, fields);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return card("Appearance", form);
+}
+
+// Identity: the secret the host page's backend signs userIds with (widget.identify), masked until
+// revealed so a shared screen does not leak it, and the switch that accepts unsigned identities.
+function identityCard(ctx, secret) {
+  const path = `/v1/agents/${seg(ctx.agent.agentId)}/identity-secret`;
+  let current = secret;
+  let shown = false;
+  const MASK = "•".repeat(24);
+  const value = h("input", { type: "text", readOnly: true, value: MASK, spellcheck: "false", class: "mono", autocomplete: "off" });
+  const reveal = h("button", { type: "button", class: "btn", "aria-pressed": "false" }, "Reveal secret");
+  const copy = h("button", { type: "button", class: "btn" }, "Copy secret");
+  const rotate = h("button", { type: "button", class: "btn danger-ghost" }, "Rotate secret");
+  const status = h("p", { class: "form-ok", role: "status" });
+  const alert = h("p", { class: "form-error", role: "alert" });
+  const confirmHost = h("div");
+  const paint = () => {
+    value.value = shown ? current : MASK;
+    reveal.textContent = shown ? "Hide secret" : "Reveal secret";
+    reveal.setAttribute("aria-pressed", String(shown));
+  };
+  value.addEventListener("focus", () => shown && value.select());
+  reveal.addEventListener("click", () => {
+    shown = !shown;
+    paint();
+  });
+  copy.addEventListener("click", async () => {
+    const ok = await copyText(current);
+    status.textContent = ok ? "Identity secret copied." : "Copying was refused: reveal the secret, select it and press Ctrl+C.";
+  });
+  rotate.addEventListener("click", async () => {
+    const question = "Rotate the identity secret? Hashes made with the current one are refused at once: update your server first.";
+    if (!(await confirmInline(confirmHost, question, "Rotate now", rotate))) return;
+    clearError(alert);
+    try {
+      current = (await post(path)).identitySecret;
+      paint();
+      status.textContent = "Identity secret rotated: sign userIds with the new one.";
+    } catch (error) {
+      showError(alert, error);
+    }
+    rotate.focus();
+  });
+
+  const allow = h("input", { type: "checkbox", role: "switch", checked: ctx.agent.allowUnverifiedIdentity });
+  allow.addEventListener("change", async () => {
+    clearError(alert);
+    const wanted = allow.checked;
+    try {
+      ctx.setAgent(await patch(`/v1/agents/${seg(ctx.agent.agentId)}`, { allowUnverifiedIdentity: wanted }));
+      status.textContent = wanted ? "Identities without a userHash are now accepted." : "Identities without a userHash are now refused.";
+    } catch (error) {
+      allow.checked = !wanted;
+      showError(alert, error);
+    }
+  });
+  const allowHint = h("p", { class: "hint", id: newId("hint") }, "Anyone can then claim any userId and read that user's conversation: only for testing.");
+  allow.setAttribute("aria-describedby", allowHint.id);
+  allow.id = newId("field");
+
+  return card(
+    "Identity",
+    h("p", { class: "muted" }, "For widget.identify(): your server sends userHash = hex(HMAC-SHA256(identity secret, userId)) with each signed-in user."),
+    field("Identity secret", value),
+    h("div", { class: "row" }, reveal, copy, rotate),
+    confirmHost,
+    h("div", { class: "field switch" }, allow, h("label", { for: allow.id }, "Accept identities without a userHash"), allowHint),
+    alert,
+    status,
+  );
+}
+
 function newAgentCard(ctx) {
   const name = h("input", { type: "text", required: true, maxlength: "200", autocomplete: "off" });
   const alert = h("p", { class: "form-error", role: "alert" });
@@ -235,7 +353,10 @@ export async function render(view, ctx) {
   const fresh = await api("GET", `/v1/agents/${seg(ctx.agent.agentId)}`);
   if (ctx.signal.aborted) return;
   ctx.setAgent(fresh);
-  const integrations = await integrationsCard(ctx);
+  const [integrations, { identitySecret }] = await Promise.all([
+    integrationsCard(ctx),
+    get(`/v1/agents/${seg(ctx.agent.agentId)}/identity-secret`),
+  ]);
   if (ctx.signal.aborted) return;
-  view.append(settingsForm(ctx), integrations, newAgentCard(ctx), deleteAgentCard(ctx));
+  view.append(settingsForm(ctx), themeCard(ctx), identityCard(ctx, identitySecret), integrations, newAgentCard(ctx), deleteAgentCard(ctx));
 }

@@ -8,11 +8,26 @@ async function snippetTemplate() {
   return response.text();
 }
 
+// The theme goes on the tag, not fetched: the launcher is drawn before the widget loads anything
+// from its server (data-load="intent"), so its colour, side and label must be on the page.
+const DEFAULT_THEME = { color: "#4f46e5", side: "right", launcherLabel: "", scheme: "light" };
+const THEME_ATTRIBUTES = { color: "data-color", side: "data-side", launcherLabel: "data-launcher-label", scheme: "data-scheme" };
+const escapeAttribute = (value) => value.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
+
+/** The tag's data-* for the agent's theme: only what differs from the widget's defaults. */
+export function themeAttributes(theme) {
+  return Object.entries(THEME_ATTRIBUTES)
+    .filter(([key]) => theme[key] !== DEFAULT_THEME[key])
+    .map(([key, attribute]) => ` ${attribute}="${escapeAttribute(theme[key])}"`)
+    .join("");
+}
+
 export async function render(view, ctx) {
   const agent = ctx.agent;
   const widgetUrl = new URL("/widget.js", location.origin).href;
   const snippet = (await snippetTemplate())
     .replaceAll("{{WIDGET_URL}}", widgetUrl)
+    .replaceAll('data-agent-id="{{AGENT_ID}}"', `data-agent-id="{{AGENT_ID}}"${themeAttributes(agent.theme)}`)
     .replaceAll("{{AGENT_ID}}", agent.agentId)
     .trim();
   if (ctx.signal.aborted) return;
@@ -28,7 +43,8 @@ export async function render(view, ctx) {
   const previewable = origins.includes("*") || origins.includes(location.origin);
   let preview;
   if (previewable) {
-    const src = `/dashboard/preview.html?agent=${seg(agent.agentId)}`;
+    const look = new URLSearchParams(Object.entries(agent.theme).filter(([key, value]) => value !== DEFAULT_THEME[key]));
+    const src = `/dashboard/preview.html?agent=${seg(agent.agentId)}${look.size ? `&${look}` : ""}`;
     const frame = h("iframe", { class: "preview", title: "Widget preview", src, loading: "lazy" });
     const reload = h("button", { type: "button", class: "btn" }, "Reload preview");
     reload.addEventListener("click", () => {

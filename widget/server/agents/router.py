@@ -13,6 +13,7 @@ from widget.events import AgentUpdatedData
 from widget.server.agents.deletion import AgentDeleted, delete_agent
 from widget.server.agents.knowledge_cache import KnowledgeCache
 from widget.server.agents.tables import Agent
+from widget.server.agents.theme import HEX_COLOR, LAUNCHER_LABEL_MAX, Scheme, Side, merged_theme
 from widget.server.chat.identity import identity_secret, new_identity_secret
 from widget.server.core.api_models import (
     NOT_BLANK,
@@ -66,6 +67,35 @@ def _check_days(value: Any) -> Any:
     return value
 
 
+class ThemeOut(ApiModel):
+    """The widget's look; the tag's data-color, data-side, data-launcher-label, data-scheme win."""
+
+    color: str
+    side: Side
+    launcher_label: str
+    scheme: Scheme
+
+
+class ThemeIn(RequestModel):
+    """Any of the theme's fields; those left out keep their value."""
+
+    color: str | None = Field(
+        default=None, pattern=HEX_COLOR, json_schema_extra=not_null, description="#rrggbb"
+    )
+    side: Side | None = Field(default=None, json_schema_extra=not_null)
+    launcher_label: str | None = Field(
+        default=None, max_length=LAUNCHER_LABEL_MAX, json_schema_extra=not_null
+    )
+    scheme: Scheme | None = Field(default=None, json_schema_extra=not_null)
+
+    @field_validator("color", "side", "launcher_label", "scheme", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null; leave the field out to keep its value")
+        return value
+
+
 class AgentOut(ApiModel):
     agent_id: str
     name: str
@@ -74,6 +104,7 @@ class AgentOut(ApiModel):
     allowed_origins: list[str]
     allow_unverified_identity: bool
     retention_days: int | None
+    theme: ThemeOut
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -117,6 +148,7 @@ class AgentPatchIn(RequestModel):
     retention_days: RetentionDays = None
 
     _days = field_validator("retention_days", mode="before")(_check_days)
+    theme: ThemeIn | None = Field(default=None, json_schema_extra=not_null)
 
     @field_validator(
         "name",
@@ -124,6 +156,7 @@ class AgentPatchIn(RequestModel):
         "welcome_message",
         "allowed_origins",
         "allow_unverified_identity",
+        "theme",
         mode="before",
     )
     @classmethod
@@ -151,9 +184,15 @@ PATCHABLE = (
     ("allowed_origins", "allowedOrigins"),
     ("allow_unverified_identity", "allowUnverifiedIdentity"),
     ("retention_days", "retentionDays"),
+    ("theme", "theme"),
 )
 # Fields where null is a value (off), not "leave it as it is".
 NULLABLE = {"retention_days"}
+
+
+def _stored_theme(agent: Agent) -> dict[str, str]:
+    theme = merged_theme(agent.theme, {})
+    return {key: str(value) for key, value in theme.items()}
 
 
 def agent_out(agent: Agent) -> AgentOut:
@@ -165,6 +204,7 @@ def agent_out(agent: Agent) -> AgentOut:
         allowed_origins=list(agent.allowed_origins),
         allow_unverified_identity=bool(agent.allow_unverified_identity),
         retention_days=agent.retention_days,
+        theme=ThemeOut.model_validate(_stored_theme(agent)),
         created_at=agent.created_at,
         updated_at=agent.updated_at,
     )
@@ -222,6 +262,10 @@ def patch_agent(agent_id: AgentId, body: AgentPatchIn, sessions: SessionsDep) ->
             current = getattr(agent, attribute)
             if attribute == "allow_unverified_identity":
                 current = bool(current)
+            elif attribute == "theme":
+                current = _stored_theme(agent)
+                if value is not None:  # a partial theme: the fields given over the current ones
+                    value = {**current, **value.model_dump(by_alias=True, exclude_none=True)}
             if (value is not None or attribute in NULLABLE) and value != current:
                 setattr(agent, attribute, value)
                 changes.append(api_name)

@@ -27,6 +27,10 @@ class Agent(Base):
     identity_secret: Mapped[str | None] = mapped_column(String(128), default=None)
     # identify() without a userHash is refused unless this is true (None: false).
     allow_unverified_identity: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    # The widget's look ({color, side, launcherLabel, scheme}, see `theme`); None: the defaults.
+    theme: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
+    # The welcome text per locale ({"de": "Hallo!"}); welcome_message for any other locale.
+    welcome_messages: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Conversations (and their leads) idle for longer than this many days are removed by the

@@ -39,6 +39,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from widget.server.agents.tables import Agent
+from widget.server.agents.theme import Theme, merged_theme, theme_css
 from widget.server.core.allowed_methods import allowed_methods
 from widget.server.core.deps import SessionsDep, SettingsDep
 from widget.server.core.errors import error_response
@@ -46,6 +47,7 @@ from widget.server.core.errors import error_response
 router = APIRouter(include_in_schema=False)
 
 AGENT_PLACEHOLDER = "{{AGENT}}"
+THEME_PLACEHOLDER = "{{THEME}}"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 _HASHED_SEGMENT = re.compile(r"-[0-9a-fA-F]{8,}(?:\.|$)")
@@ -229,12 +231,15 @@ def demo_page(request: Request, settings: SettingsDep) -> Response:
     return _bundle_file(request, settings.bundle_dir, "demo.html")
 
 
-def agent_json_for_script(agent: Agent) -> str:
+def agent_json_for_script(agent: Agent, theme: Theme | None = None) -> str:
     """The agent's public settings as JSON that is safe inside a `<script>` element."""
-    text = json.dumps(
-        {"agentId": agent.id, "name": agent.name, "welcomeMessage": agent.welcome_message},
-        ensure_ascii=False,
-    )
+    public = {
+        "agentId": agent.id,
+        "name": agent.name,
+        "welcomeMessage": agent.welcome_message,
+        "theme": theme or merged_theme(agent.theme, {}),
+    }
+    text = json.dumps(public, ensure_ascii=False)
     # "</script>" or "<!--" in a name must not end the element; JSON reads the escapes back.
     for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(char, escape)
@@ -247,28 +252,35 @@ async def frame_page(
     settings: SettingsDep,
     sessions: SessionsDep,
     agent: Annotated[str | None, Query(max_length=64)] = None,
+    color: Annotated[str | None, Query(max_length=16)] = None,
+    side: Annotated[str | None, Query(max_length=16)] = None,
+    scheme: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
-    """The frame with the agent's public settings filled in (`{{AGENT}}`) and its CSP."""
+    """The frame with the agent's public settings filled in (`{{AGENT}}`), its theme's CSS
+    (`{{THEME}}`: the tag's data-color, data-side and data-scheme, passed by the shim in the query,
+    over the agent's theme; invalid ones are ignored, the shim reports them) and its CSP."""
     if not agent:
         return not_found_page("The frame needs ?agent=<agentId>.", status=400)
     agent_id = agent
+    overrides = {k: v for k, v in (("color", color), ("side", side), ("scheme", scheme)) if v}
 
-    def load() -> tuple[list[str], str] | None:
+    def load() -> tuple[list[str], str, str] | None:
         with sessions() as session:
             row = session.get(Agent, agent_id)
             if row is None:
                 return None
-            return list(row.allowed_origins), agent_json_for_script(row)
+            theme = merged_theme(row.theme, overrides)
+            return list(row.allowed_origins), agent_json_for_script(row, theme), theme_css(theme)
 
     found = await run_in_threadpool(load)
     if found is None:
         return not_found_page(f"No agent {agent_id!r} on this server.")
-    origins, agent_json = found
+    origins, agent_json, css = found
     path = resolve(settings.bundle_dir, "frame.html")
     if path is None:
         return not_found_page("frame.html is not in the bundle; run `make build`.")
     template = await run_in_threadpool(path.read_text, "utf-8")
-    document = template.replace(AGENT_PLACEHOLDER, agent_json)
+    document = template.replace(AGENT_PLACEHOLDER, agent_json).replace(THEME_PLACEHOLDER, css)
     body = document.encode()
     accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
     encoding = next((c for c, _ in _ENCODINGS if c in accepted), None)
