@@ -13,6 +13,7 @@ returns a lead; later details update that lead). A conversation with no visitor 
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import time
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from widget.agent.answers import Source
 from widget.agent.core import AgentConfig, AgentReply, Turn
-from widget.agent.leads import LeadDetails, merge
+from widget.agent.leads import LeadDetails, merge, normalized, region_from_locale
 from widget.events import (
     ConversationEndedData,
     ConversationStartedData,
@@ -334,7 +335,14 @@ def commit_reply(
     body: SendMessageIn,
     reply: AgentReply,
     received_at: datetime,
+    visitor_locale: str | None = None,
 ) -> SendMessageOut:
+    """Store the exchange. A captured lead is stored (and so announced and sent to CRMs)
+    normalised: e-mail as email-validator writes it, the phone in E.164, read in the country of
+    the visitor's locale (their browser's Accept-Language) or else WIDGET_PHONE_DEFAULT_REGION."""
+    if reply.lead is not None:
+        region = region_from_locale(visitor_locale) or settings.phone_default_region
+        reply = dataclasses.replace(reply, lead=normalized(reply.lead, region))
     try:
         with (
             writer_turn(settings.database_busy_timeout, sessions=sessions),
