@@ -170,6 +170,10 @@ def test_limits_per_file_and_per_training(client: httpx.Client, admin: dict[str,
         ({"name": "a.pdf", "contentBase64": "not base64!"}, "documents.0.contentBase64: is not"),
         ({"name": "a.pdf", "contentBase64": "eA="}, "documents.0.contentBase64: is not valid"),
         (
+            {"name": "a.pdf", "contentBase64": "eHh4\neHh4"},
+            "documents.0.contentBase64: is not valid base64",
+        ),
+        (
             {"name": "a.md", "content": "x", "language": "klingon"},
             "documents.0.language: 'klingon' is not a supported language",
         ),
