@@ -58,8 +58,8 @@ def fuzzed(settings: Settings) -> Iterator[LoopbackServer]:
         )
     )
     app.state.resolver = literal_addresses_only
-    # No training worker either: a fuzzed website source (`url`, a public IP literal passes the guard) is
-    # never crawled, so the run sends nothing off this machine.
+    # No training worker either: a fuzzed website source (`url`; a public IP literal passes the
+    # guard) is never crawled, so the run sends nothing off this machine.
     app.state.services = [
         s for s in app.state.services if not isinstance(s, DeliveryWorker | TrainingWorker)
     ]
