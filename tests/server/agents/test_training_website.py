@@ -10,10 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from tests.agent.test_crawl import Route, Site, html
 from tests.server.agents.test_training_formats import ask, new_agent, train
 from tests.server.conftest import wait_until
+from widget.server.agents.tables import KnowledgeChunk
 from widget.server.core.config import Settings
 
 Outbox = Callable[[], list[tuple[str, dict[str, Any]]]]
@@ -137,19 +139,28 @@ def train_result(client: httpx.Client, admin: dict[str, str], url: str) -> dict[
 
 
 def test_posting_the_same_website_again_crawls_it_again(
-    client: httpx.Client, admin: dict[str, str], start: Start, site: Site
+    client: httpx.Client, admin: dict[str, str], start: Start, site: Site, app: Any
 ) -> None:
     agent_id = new_agent(client, admin)
-    body = {"source": "site", "url": f"{site.url}/shipping"}
-    assert train(client, admin, agent_id, body)["status"] == "completed"
+    body = {"source": "site", "url": f"{site.url}/sitemap.xml"}
+    assert train(client, admin, agent_id, body)["dataCount"] == 3
     site.routes["/shipping"] = html(
         "Shipping",
         "<main><h1>Shipping</h1><p>Every order now ships the next working day.</p></main>",
     )
-    assert train(client, admin, agent_id, body)["status"] == "completed"
+    site.routes["/"] = html("Garden Shop", "<main><p>We sell tools for gardens.</p></main>")
+    del site.routes["/returns"]  # gone from the site, and no longer linked
+    assert train(client, admin, agent_id, body)["dataCount"] == 2
     reply = ask(client, start, agent_id, "How long does shipping take?")
     assert "next working day" in reply["content"]
     assert "two working days" not in reply["content"]
+    with app.state.sessions() as session:
+        pages = set(
+            session.scalars(
+                select(KnowledgeChunk.url).where(KnowledgeChunk.agent_id == agent_id)
+            ).all()
+        )
+    assert pages == {f"{site.url}/", f"{site.url}/shipping"}  # the page gone went too
 
 
 def test_a_site_that_cannot_be_crawled_fails_the_training_saying_why(
