@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from widget.agent.leads import LeadDetails, extract_lead, extract_lead_update, merge
+from widget.agent.leads import (
+    LeadDetails,
+    extract_lead,
+    extract_lead_update,
+    merge,
+    normalize_email,
+    normalize_phone,
+    normalized,
+    region_from_locale,
+)
 
 # message -> (email, name, phone, company)
 LEADS: list[tuple[str, tuple[str, str | None, str | None, str | None]]] = [
@@ -242,3 +251,47 @@ def test_a_colleagues_address_alone_is_a_lead_whose_address_the_visitors_own_rep
     assert lead is not None
     assert (lead.email, lead.name) == ("jane@example.com", "Jane")
     assert lead.notes == ("bob@example.com: someone else's address, given by the visitor",)
+
+
+# --- Normalised values (phonenumbers, email-validator) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "region", "e164"),
+    [
+        ("+1 (415) 555-2671", None, "+14155552671"),
+        ("(415) 555-2671", "US", "+14155552671"),
+        ("030 12345678", "DE", "+493012345678"),
+        ("+44 20 7946 0958", "DE", "+442079460958"),  # its own country code wins
+        ("01 42 68 53 00", "FR", "+33142685300"),
+        # Not readable as a valid number: kept as typed, never dropped.
+        ("030 12345678", None, "030 12345678"),
+        ("555-1234", "US", "555-1234"),
+    ],
+)
+def test_phone_numbers_are_normalised_to_e164(typed: str, region: str | None, e164: str) -> None:
+    assert normalize_phone(typed, region) == e164
+
+
+def test_the_visitors_country_comes_from_their_locale() -> None:
+    assert region_from_locale("de-AT") == "AT"
+    assert region_from_locale("fr-CH,fr;q=0.9,en;q=0.8") == "CH"
+    assert region_from_locale("en_GB") == "GB"
+    assert region_from_locale("de,en;q=0.5") is None
+    assert region_from_locale(None) is None
+
+
+def test_email_syntax_is_checked_without_dns() -> None:
+    assert normalize_email("Jane@Example.COM") == "Jane@example.com"
+    assert normalize_email("a..b@example.com") is None
+    assert normalize_email("jane@localhost") is None
+    # No DNS lookup: a domain that resolves nowhere is still a well-formed address.
+    assert normalize_email("jane@no-such-domain-for-tests.example") is not None
+    assert extract_lead("write to a..b@example.com") is None
+
+
+def test_a_lead_is_normalised_as_a_whole() -> None:
+    lead = LeadDetails(email="Jane@ACME.com", name="Jane", phone="030 12345678", company=None)
+    assert normalized(lead, "DE") == LeadDetails(
+        email="Jane@acme.com", name="Jane", phone="+493012345678", company=None
+    )

@@ -131,6 +131,16 @@ def test_text_from_the_visitor_and_server_is_shown_as_text_with_safe_links(
     expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
 
 
+def test_a_reply_drawn_from_documents_names_its_sources(
+    events_page: Callable[..., Page],
+) -> None:
+    page = events_page()
+    frame = open_chat(page)
+    send(frame, "How much does it cost?")
+    wait_for(page, "message_received")
+    expect(transcript(frame).locator(".msg.assistant .sources")).to_have_text("Sources: pricing.md")
+
+
 def test_typing_indicator_while_the_agent_answers(events_page: Callable[..., Page]) -> None:
     page = events_page()
     frame = open_chat(page)

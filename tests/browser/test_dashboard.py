@@ -25,6 +25,8 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Dialog, FilePayload, Locator, Page, expect
 from standardwebhooks import Webhook
 
+from tests.agent.samples import pdf_with_text
+from tests.agent.test_crawl import Site, html
 from tests.browser.conftest import (
     ADMIN_KEY,
     BUILD,
@@ -33,6 +35,7 @@ from tests.browser.conftest import (
     stop_widget_server,
     within,
 )
+from tests.server.agents.test_training_website import GatedRoutes
 
 NAV = ("Install", "Agent", "Knowledge", "Leads", "Conversations", "Webhooks")
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
@@ -170,6 +173,8 @@ def dash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WidgetServer]:
         tmp_path_factory.mktemp("dashboard"),
         WIDGET_LLM_BASE_URL=model.url,
         WIDGET_LLM_MODEL="stand-in",
+        # The website test's site is on loopback.
+        WIDGET_CRAWL_ALLOW_PRIVATE="1",
     )
     yield server
     stop_widget_server(server)
@@ -421,6 +426,41 @@ def test_uploaded_documents_train_and_show_the_count_training_completed_reports(
     receiver.wait_for(path, "training.completed", count=2)
     expect(page.get_by_role("row").filter(has_text="shipping.html")).to_contain_text("Completed")
     snap(page, "knowledge")
+
+
+def test_a_pdf_and_a_website_train_with_progress_shown_while_crawling(
+    page: Page, dash: WidgetServer
+) -> None:
+    sign_in(page, dash, "knowledge")
+    pdf: FilePayload = {
+        "name": "prices.pdf",
+        "mimeType": "application/pdf",
+        "buffer": pdf_with_text([["Hedge trimming costs 40 euros an hour."]]),
+    }
+    page.get_by_label("Documents", exact=True).set_input_files(files=[pdf])
+    page.get_by_role("button", name="Upload and train").click()
+    expect(page.get_by_role("row").filter(has_text="prices.pdf")).to_contain_text("Completed")
+
+    with Site() as site:
+        site.routes = GatedRoutes(
+            {
+                "/": html("Shop", '<main><p>We sell garden tools.</p><a href="/ship">S</a></main>'),
+                "/ship": html("Shipping", "<main><p>Orders ship in two days.</p></main>"),
+            },
+            "/ship",
+        )
+        page.get_by_role("textbox", name="Website URL").fill(f"{site.url}/")
+        expect(page.get_by_role("textbox", name="Website name")).to_have_value(
+            site.url.removeprefix("http://")
+        )
+        page.get_by_role("button", name="Crawl and train").click()
+        row = page.get_by_role("row").filter(has_text=f"{site.url}/")
+        expect(row).to_contain_text("Running")
+        expect(row).to_contain_text("1 of 2 pages")
+        site.routes.opened.set()
+        expect(row).to_contain_text("Completed")
+        expect(row.get_by_role("cell").nth(3)).to_have_text("2")
+    snap(page, "knowledge-website")
 
 
 def test_leads_search_export_and_a_hostile_lead_shown_as_text(

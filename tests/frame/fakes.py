@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
 
+from widget.contracts.chat import Source
 from widget.contracts.protocol import FrameMessage
 
 T = TypeVar("T")
@@ -106,6 +107,7 @@ class Bubble:
     role: str
     text: str
     state: str = "sent"
+    sources: list[Source] = field(default_factory=list)
 
 
 @dataclass
@@ -114,8 +116,16 @@ class FakeTranscript:
     error: tuple[str, bool] | None = None
     typing: bool = False
 
-    def message(self, role: str, text: str, *, after: Any = None, pending: bool = False) -> Any:
-        bubble = Bubble(role, text, "pending" if pending else "sent")
+    def message(
+        self,
+        role: str,
+        text: str,
+        *,
+        after: Any = None,
+        pending: bool = False,
+        sources: Sequence[Source] = (),
+    ) -> Any:
+        bubble = Bubble(role, text, "pending" if pending else "sent", list(sources))
         # As the DOM's `after.after(node)`: right after `after` (found by identity), else last.
         at = next((i + 1 for i, item in enumerate(self.items) if item is after), len(self.items))
         self.items.insert(at, bubble)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 
-from tests.frame.fakes import FakeShim, MemoryStorage, Network, until
+from tests.frame.fakes import Bubble, FakeShim, MemoryStorage, Network, until
 from tests.frame.fakes import run as run_coroutine
 from tests.frame.harness import Frame, network_to, open_frame
 
@@ -265,5 +265,27 @@ def test_a_refused_message_is_marked_not_sent_and_the_next_one_goes(app: FastAPI
         frame.send("Short one")
         await replies(frame, 1)
         assert [b[2] for b in frame.transcript.bubbles() if b[0] == "user"] == ["failed", "sent"]
+
+    run(app, scenario)
+
+
+def bubbles(frame: Frame, role: str) -> list[Bubble]:
+    return [b for b in frame.transcript.items if isinstance(b, Bubble) and b.role == role]
+
+
+def test_a_reply_drawn_from_documents_shows_its_sources_after_a_reload_too(
+    app: FastAPI, storage: MemoryStorage
+) -> None:
+    async def scenario(network: Network) -> None:
+        first = open_frame(network, storage)
+        first.send("How much does it cost?")
+        await replies(first, 1)
+        (reply,) = bubbles(first, "assistant")[1:]  # after the welcome
+        assert reply.sources and reply.sources[0] == {"label": "pricing.md", "url": None}
+
+        again = open_frame(network, storage)  # the page reloaded
+        await until(lambda: again.controller.chat.history_loaded, "the history")
+        assert bubbles(again, "assistant")[-1].sources == reply.sources
+        assert bubbles(again, "user")[0].sources == []
 
     run(app, scenario)

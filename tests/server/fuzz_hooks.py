@@ -10,7 +10,7 @@ each is made when none is known yet.
 
 Two failures are not the API's fault and are dropped: a schema-violating request "accepted" when
 what it broke was the Authorization header, which `before_call` fills in with real credentials;
-and "schema-valid request rejected" when the refusal is of a webhook or CRM destination URL, which
+and "schema-valid request rejected" when the refusal is of a webhook, CRM or website URL, which
 must resolve (here only IP literals do) to an address the server may send to: no schema can say
 that. Nor can a query string say "exactly one of these two parameters", which the visitor
 export asks (its refusal of neither or both is dropped too).
@@ -36,6 +36,7 @@ DESTINATION_OPERATIONS = (
     ("POST", "/v1/webhooks"),
     ("PATCH", "/v1/webhooks/{endpoint_id}"),
     ("PUT", "/v1/agents/{agent_id}/integrations/{provider}"),
+    ("POST", "/v1/agents/{agent_id}/training"),  # a website source's `url`
 )
 # Operations that need exactly one of two query parameters, and the start of their refusal.
 ONE_OF_QUERY = {("GET", "/v1/visitors/export"): "Give exactly one of the query parameters"}

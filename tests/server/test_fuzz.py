@@ -22,6 +22,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.server.conftest import ADMIN_KEY, LoopbackServer, sqlite_only
+from widget.server.agents.training_jobs import TrainingWorker
 from widget.server.app import create_app
 from widget.server.core.config import Settings
 from widget.server.webhooks.worker import DeliveryWorker
@@ -57,7 +58,11 @@ def fuzzed(settings: Settings) -> Iterator[LoopbackServer]:
         )
     )
     app.state.resolver = literal_addresses_only
-    app.state.services = [s for s in app.state.services if not isinstance(s, DeliveryWorker)]
+    # No training worker either: a fuzzed website source (`url`; a public IP literal passes the
+    # guard) is never crawled, so the run sends nothing off this machine.
+    app.state.services = [
+        s for s in app.state.services if not isinstance(s, DeliveryWorker | TrainingWorker)
+    ]
     with LoopbackServer(app) as server:
         yield server
 

@@ -9,6 +9,12 @@ else's, and never replaces the visitor's own address (nor do the name and phone 
 address the text does not place either way is kept too, beside the visitor's. Both go to the
 lead's `notes`. A correction the visitor clearly makes ("sorry, my email is ...", "use ...
 instead") does update the lead.
+
+Addresses found by pattern are then checked by email-validator (syntax only: no DNS lookups), and
+`normalized` gives a lead's values as stored and sent to CRMs: the address with its domain
+lowercased, and the phone number in E.164 (phonenumbers), read in the visitor's country when
+the number has no +country code (see `region_from_locale`). A number that cannot be read as a
+valid one stays as the visitor typed it: a detail is never dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Literal
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 
 from widget.agent.knowledge import STOPWORDS
 
@@ -191,14 +200,62 @@ def find_email(text: str) -> str | None:
 
 def find_emails(text: str) -> list[str]:
     """Every well-formed email address in `text`, once each, in order."""
-    found = [m.group() for m in EMAIL.finditer(text) if ".." not in m.group()]
+    found = [m.group() for m in EMAIL.finditer(text) if normalize_email(m.group()) is not None]
     return list(dict.fromkeys(found))
 
 
 def is_email(value: str) -> bool:
     """Whether `value` is one well-formed email address and nothing else."""
-    match = EMAIL.fullmatch(value.strip())
-    return match is not None and ".." not in value
+    return EMAIL.fullmatch(value.strip()) is not None and normalize_email(value) is not None
+
+
+def normalize_email(value: str) -> str | None:
+    """The address as email-validator normalises it (domain lowercased, Unicode in NFC), or
+    None when its syntax is not that of a usable address ("a..b@x.com", "me@host.test")."""
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+# --- Normalised values -------------------------------------------------------------------------
+
+
+def is_phone_region(region: str) -> bool:
+    """Whether `region` is a country code phone numbers are known for ("DE", "US")."""
+    return region.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
+def region_from_locale(locale: str | None) -> str | None:
+    """The country of a browser locale or Accept-Language header ("de-AT" -> "AT",
+    "fr-CH,fr;q=0.9" -> "CH"): the first tag that names one. None when none does."""
+    for part in (locale or "").split(","):
+        tag = part.split(";", 1)[0].strip().replace("_", "-")
+        for subtag in tag.split("-")[1:]:
+            if len(subtag) == 2 and subtag.isalpha() and is_phone_region(subtag):
+                return subtag.upper()
+    return None
+
+
+def normalize_phone(value: str, region: str | None = None) -> str:
+    """`value` in E.164 ("+4917612345678") when it reads as a valid number, with `region` for
+    numbers written without a +country code; otherwise `value` as typed."""
+    try:
+        number = phonenumbers.parse(value, region.upper() if region else None)
+    except phonenumbers.NumberParseException:
+        return value
+    if not phonenumbers.is_valid_number(number):
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalized(lead: LeadDetails, region: str | None = None) -> LeadDetails:
+    """`lead` with its address and phone number normalised (see the module's doc)."""
+    return dataclasses.replace(
+        lead,
+        email=normalize_email(lead.email) or lead.email,
+        phone=normalize_phone(lead.phone, region) if lead.phone else lead.phone,
+    )
 
 
 # --- Words that are not names or companies -----------------------------------------------------

@@ -42,10 +42,19 @@ class SendMessageRequest(TypedDict):
     clientMessageId: NotRequired[str]
 
 
+class Source(TypedDict):
+    """A document a reply drew on: its label (a page's title or a file's name), and a web
+    page's URL (None for an uploaded file)."""
+
+    label: str
+    url: str | None
+
+
 class Reply(TypedDict):
     messageId: str
     content: str
     createdAt: str
+    sources: list[Source]
 
 
 class LeadRef(TypedDict):
@@ -64,6 +73,7 @@ class TranscriptMessage(TypedDict):
     role: str
     content: str
     createdAt: str
+    sources: list[Source]
 
 
 class Transcript(TypedDict):

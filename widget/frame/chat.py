@@ -146,7 +146,11 @@ class Chat:
         self.transcript.clear_error()
         messages = data.get("messages", [])
         for message in messages:
-            self.transcript.message(message.get("role", "assistant"), message.get("content", ""))
+            self.transcript.message(
+                message.get("role", "assistant"),
+                message.get("content", ""),
+                sources=message.get("sources") or [],
+            )
         if any(m.get("role") == "user" for m in messages):
             self.started = True
         if data.get("ended"):
@@ -319,7 +323,8 @@ class Chat:
         self._emit("message_sent", message=out.content, conversationId=conversation_id)
         reply = response.get("reply")
         content = str(reply.get("content", "")) if isinstance(reply, dict) else ""
-        self.transcript.message("assistant", content, after=out.bubble)
+        sources = (reply.get("sources") or []) if isinstance(reply, dict) else []
+        self.transcript.message("assistant", content, after=out.bubble, sources=sources)
         self._emit("message_received", message=content, conversationId=conversation_id)
         if response.get("leadCaptured") and not self.lead_emitted:
             self.lead_emitted = True

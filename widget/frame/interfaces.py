@@ -7,9 +7,10 @@ plain Python (tests/frame), so the controller and the chat run under CPython.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from widget.contracts.chat import Source
 from widget.contracts.protocol import FrameMessage
 
 
@@ -66,7 +67,17 @@ class Panel(Protocol):
 class TranscriptView(Protocol):
     """The transcript (a `log`); a bubble is whatever `message` returns, handed back as is."""
 
-    def message(self, role: str, text: str, *, after: Any = None, pending: bool = False) -> Any: ...
+    def message(
+        self,
+        role: str,
+        text: str,
+        *,
+        after: Any = None,
+        pending: bool = False,
+        sources: Sequence[Source] = (),
+    ) -> Any:
+        """A bubble; an agent's reply drawn from documents lists them (`sources`) under it."""
+        ...
 
     def notice(self, text: str) -> Any: ...
 

@@ -3,8 +3,10 @@ links are built here. DOM objects come in from `widget.frame.app`: nothing here 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from widget.contracts.chat import Source
 from widget.linkify import segments
 
 
@@ -15,7 +17,15 @@ class Transcript:
         self._typing: Any = None
         self._error: Any = None
 
-    def message(self, role: str, text: str, *, after: Any = None, pending: bool = False) -> Any:
+    def message(
+        self,
+        role: str,
+        text: str,
+        *,
+        after: Any = None,
+        pending: bool = False,
+        sources: Sequence[Source] = (),
+    ) -> Any:
         bubble = self.document.createElement("div")
         bubble.className = f"msg {role}" + (" pending" if pending else "")
         label = "You" if role == "user" else "Assistant"
@@ -33,8 +43,30 @@ class Transcript:
                 link.setAttribute("target", "_blank")
                 link.setAttribute("rel", "noopener noreferrer nofollow")
                 bubble.appendChild(link)
+        if sources:
+            bubble.appendChild(self._sources(sources))
         self._place(bubble, after)
         return bubble
+
+    def _sources(self, sources: Sequence[Source]) -> Any:
+        """ "Sources: a.pdf, Page title": web pages as links opening in a new tab."""
+        line = self.document.createElement("span")
+        line.className = "sources"
+        line.appendChild(self.document.createTextNode("Sources: "))
+        for i, source in enumerate(sources):
+            if i:
+                line.appendChild(self.document.createTextNode(", "))
+            url = source.get("url") or ""
+            if url.lower().startswith(("https://", "http://")):
+                link = self.document.createElement("a")
+                link.textContent = source["label"]
+                link.setAttribute("href", url)
+                link.setAttribute("target", "_blank")
+                link.setAttribute("rel", "noopener noreferrer")
+                line.appendChild(link)
+            else:
+                line.appendChild(self.document.createTextNode(source["label"]))
+        return line
 
     def notice(self, text: str) -> Any:
         note = self.document.createElement("p")

@@ -25,6 +25,7 @@ from widget.server import tables as _tables  # noqa: F401  (registers every tabl
 from widget.server.agents import router as agents_router
 from widget.server.agents import sources_router, training_router
 from widget.server.agents.knowledge_cache import KnowledgeCache
+from widget.server.agents.language_preload import LanguagePreload
 from widget.server.agents.seed import seed_demo
 from widget.server.chat import router as chat_router
 from widget.server.chat.idle import IdleSweeper
@@ -82,6 +83,8 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
     # The idle sweeper's conditional updates are safe in every API process at once.
     services: list[Service] = [
         IdleSweeper(sessions, idle_minutes=settings.conversation_idle_minutes),
+        # The language model loads at start, so the first question does not wait for it.
+        LanguagePreload(),
     ]
     # Deliveries, CRM actions and trainings run here (unless they run in `python -m widget worker`
     # processes only) and in any worker process on the same database.

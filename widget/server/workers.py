@@ -58,9 +58,7 @@ def make_workers(
         lease=lease,
         worker_id=worker_id,
     )
-    training = TrainingWorker(
-        sessions, worker_id=delivery.worker_id, busy_timeout=settings.database_busy_timeout
-    )
+    training = TrainingWorker.from_settings(settings, sessions, worker_id=delivery.worker_id)
     retention = RetentionWorker(sessions, busy_timeout=settings.database_busy_timeout)
     listener = None
     if engine.dialect.name == "postgresql":

@@ -1,10 +1,15 @@
-// Knowledge: upload documents (file picker or drag and drop), follow each training run, and see
-// or delete what the agent answers from, by source and document (after a confirmation).
+// Knowledge: upload documents (file picker or drag and drop) or add a website, follow each training
+// run (its progress, files or pages done of total, while it runs, then its result), and see or
+// delete what the agent answers from, by source and document (after a confirmation).
 import { del, get, post, seg } from "../api.js";
 import { badge, card, clearError, confirmDialog, field, h, reconcile, showError, table, time } from "../dom.js";
 
-const EXTENSIONS = [".txt", ".md", ".markdown", ".html", ".htm"];
-const MAX_BYTES = 1_000_000; // the server's per-document limit
+const EXTENSIONS = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"];
+// Sent as their bytes, base64-encoded (contentBase64); the rest is read as text.
+const BINARY = [".pdf", ".docx"];
+const MAX_BYTES = 1_000_000; // the server's default per-document limit for text
+// Base64 grows a file by a third; a training request holds 16 MB by default.
+const MAX_BINARY_BYTES = 12_000_000;
 const POLL_MS = 1000;
 const STATUS = {
   pending: ["Pending", "info"],
@@ -18,26 +23,49 @@ const extensionOf = (name) => {
   return dot > 0 ? name.slice(dot).toLowerCase() : "";
 };
 
+const isBinary = (file) => BINARY.includes(extensionOf(file.name));
+
 function problemWith(file) {
   const extension = extensionOf(file.name);
-  if (extension && !EXTENSIONS.includes(extension)) return `${file.name}: use a text, Markdown or HTML file (${EXTENSIONS.join(", ")}).`;
-  if (file.size > MAX_BYTES) return `${file.name} is ${Math.ceil(file.size / 1000)} kB; the limit is 1,000 kB per document.`;
+  if (extension && !EXTENSIONS.includes(extension)) return `${file.name}: use a PDF, Word (.docx), text, Markdown or HTML file (${EXTENSIONS.join(", ")}).`;
+  if (isBinary(file) && file.size > MAX_BINARY_BYTES) return `${file.name} is ${Math.ceil(file.size / 1000)} kB; the limit is 12,000 kB per PDF or Word file.`;
+  if (!isBinary(file) && file.size > MAX_BYTES) return `${file.name} is ${Math.ceil(file.size / 1000)} kB; the limit is 1,000 kB per text document.`;
   if (file.size === 0) return `${file.name} is empty.`;
   return null;
 }
 
+/** A file's bytes as base64, in slices (one String.fromCharCode call per slice stays small). */
+async function base64Of(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+const documentOf = async (file) => (isBinary(file) ? { name: file.name, contentBase64: await base64Of(file) } : { name: file.name, content: await file.text() });
+
+function progressOf(t) {
+  if (!t.progress || t.status === "completed") return null;
+  const unit = t.url ? "pages" : "files";
+  return h("span", { class: "muted progress" }, ` ${t.progress.done} of ${t.progress.total} ${unit}`);
+}
+
 function trainingRow(t) {
   const [label, kind] = STATUS[t.status] || [t.status, "muted"];
+  const skipped = t.skipped || [];
+  const leftOut = skipped.length
+    ? h("span", { class: "muted", title: skipped.map((p) => `${p.url}: ${p.reason}`).join("\n") }, `${skipped.length} page${skipped.length === 1 ? "" : "s"} left out`)
+    : null;
   return h(
     "tr",
     null,
     h("td", null, `#${t.trainingId}`),
-    h("td", { class: "break" }, t.source),
-    h("td", null, badge(label, kind)),
+    h("td", { class: "break" }, t.source, t.url ? h("span", { class: "muted" }, ` · ${t.url}`) : null),
+    h("td", null, badge(label, kind), progressOf(t)),
     h("td", { class: "num" }, t.dataCount == null ? "—" : String(t.dataCount)),
     h("td", null, time(t.createdAt)),
     h("td", null, time(t.finishedAt)),
-    h("td", { class: "break" }, t.error || ""),
+    h("td", { class: "break" }, t.error || "", leftOut),
   );
 }
 
@@ -46,11 +74,15 @@ export async function render(view, ctx) {
   let chosen = [];
   let sourceTouched = false;
 
-  const input = h("input", { type: "file", multiple: true, accept: [...EXTENSIONS, "text/plain", "text/markdown", "text/html"].join(",") });
+  const input = h("input", {
+    type: "file",
+    multiple: true,
+    accept: [...EXTENSIONS, "text/plain", "text/markdown", "text/html", "application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"].join(","),
+  });
   const drop = h(
     "div",
     { class: "drop" },
-    h("p", { class: "drop-title" }, "Drag text, Markdown or HTML files here"),
+    h("p", { class: "drop-title" }, "Drag PDF, Word, text, Markdown or HTML files here"),
     h("p", { class: "muted" }, "or choose them with the file picker:"),
     field("Documents", input),
   );
@@ -205,7 +237,7 @@ export async function render(view, ctx) {
     }
     upload.disabled = true;
     try {
-      const documents = await Promise.all(chosen.map(async (file) => ({ name: file.name, content: await file.text() })));
+      const documents = await Promise.all(chosen.map(documentOf));
       const { trainingId } = await post(`/v1/agents/${seg(agentId)}/training`, { source: source.value.trim(), documents });
       ctx.toast(`Training run #${trainingId} started with ${documents.length} document${documents.length === 1 ? "" : "s"}.`);
       chosen = [];
@@ -221,7 +253,63 @@ export async function render(view, ctx) {
     }
   });
 
+  // A website: a page or a sitemap URL, crawled on the server (same host, robots.txt obeyed).
+  const siteUrl = h("input", { type: "url", maxlength: "2000", autocomplete: "off", spellcheck: "false", placeholder: "https://example.com/sitemap.xml" });
+  const siteSource = h("input", { type: "text", maxlength: "200", autocomplete: "off", spellcheck: "false" });
+  let siteSourceTouched = false;
+  siteSource.addEventListener("input", () => (siteSourceTouched = siteSource.value.trim() !== ""));
+  siteUrl.addEventListener("input", () => {
+    if (siteSourceTouched) return;
+    try {
+      siteSource.value = new URL(siteUrl.value.trim()).host;
+    } catch {
+      siteSource.value = "";
+    }
+  });
+  const siteAlert = h("p", { class: "form-error", role: "alert" });
+  const crawl = h("button", { type: "submit", class: "btn primary" }, "Crawl and train");
+  const siteForm = h(
+    "form",
+    { novalidate: true, "aria-label": "Add a website" },
+    field("Website URL", siteUrl, "A page or a sitemap of your site. Its pages on the same host are read, as robots.txt allows."),
+    field("Website name", siteSource, "The source name of this website. Crawling it again under the same name replaces its pages."),
+    siteAlert,
+    h("div", { class: "row" }, crawl),
+  );
+  siteForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError(siteAlert, { url: siteUrl, source: siteSource });
+    if (!/^https?:\/\/[^\s/?#]+/i.test(siteUrl.value.trim())) {
+      showError(siteAlert, new Error("url: give the address of a page or a sitemap, starting with https://"), { url: siteUrl });
+      siteUrl.focus();
+      return;
+    }
+    if (!siteSource.value.trim()) {
+      showError(siteAlert, new Error("source: name this website."), { source: siteSource });
+      siteSource.focus();
+      return;
+    }
+    crawl.disabled = true;
+    try {
+      const { trainingId } = await post(`/v1/agents/${seg(agentId)}/training`, { source: siteSource.value.trim(), url: siteUrl.value.trim() });
+      ctx.toast(`Training run #${trainingId} started: crawling ${siteUrl.value.trim()}.`);
+      siteUrl.value = "";
+      siteSource.value = "";
+      siteSourceTouched = false;
+      await refresh();
+    } catch (error) {
+      showError(siteAlert, error, { url: siteUrl, source: siteSource });
+    } finally {
+      crawl.disabled = false;
+    }
+  });
+
   await refresh();
   if (ctx.signal.aborted) return;
-  view.append(card("Upload documents", form), card("Sources and documents", noSources, sourcesAlert, sourcesList), card("Training runs", empty, h("div", { class: "table-wrap" }, runsTable)));
+  view.append(
+    card("Upload documents", form),
+    card("Add a website", siteForm),
+    card("Sources and documents", noSources, sourcesAlert, sourcesList),
+    card("Training runs", empty, h("div", { class: "table-wrap" }, runsTable)),
+  );
 }

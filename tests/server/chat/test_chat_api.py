@@ -45,7 +45,7 @@ def test_a_conversation_from_start_to_transcript(client: httpx.Client, start: St
     assert set(body) == {"reply", "leadCaptured"}
     assert body["leadCaptured"] is None
     reply = body["reply"]
-    assert set(reply) == {"messageId", "content", "createdAt"}
+    assert set(reply) == {"messageId", "content", "createdAt", "sources"}  # sources: added
     assert reply["messageId"].startswith("msg_")
     assert "snippet" in reply["content"]
     assert reply["createdAt"].endswith("Z")

@@ -60,8 +60,38 @@ def test_values_from_the_environment() -> None:
         ("WIDGET_WEBHOOK_ALLOW_PRIVATE", "maybe"),
         ("WIDGET_CONVERSATION_IDLE_MINUTES", "0"),
         ("WIDGET_CONVERSATION_IDLE_MINUTES", "half an hour"),
+        ("WIDGET_TRAINING_MAX_DOCUMENTS", "0"),
+        ("WIDGET_TRAINING_MAX_BINARY_FILE_BYTES", "lots"),
+        ("WIDGET_CRAWL_MAX_PAGES", "-3"),
+        ("WIDGET_CRAWL_TIME_LIMIT", "0"),
+        ("WIDGET_CRAWL_ALLOW_PRIVATE", "maybe"),
+        ("WIDGET_PHONE_DEFAULT_REGION", "Germany"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_training_crawl_and_phone_settings_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "WIDGET_TRAINING_MAX_DOCUMENTS": "20",
+            "WIDGET_TRAINING_MAX_BYTES": "50M",
+            "WIDGET_TRAINING_MAX_TEXT_FILE_BYTES": "200k",
+            "WIDGET_TRAINING_MAX_BINARY_FILE_BYTES": "5M",
+            "WIDGET_CRAWL_MAX_PAGES": "30",
+            "WIDGET_CRAWL_TIME_LIMIT": "45",
+            "WIDGET_CRAWL_ALLOW_PRIVATE": "yes",
+            "WIDGET_PHONE_DEFAULT_REGION": "de",
+        }
+    )
+    limits = settings.training_limits()
+    assert (limits.max_documents, limits.max_total_bytes) == (20, 50 * 1024 * 1024)
+    assert (limits.file.max_text_bytes, limits.file.max_binary_bytes) == (
+        200 * 1024,
+        5 * 1024 * 1024,
+    )
+    assert (settings.crawl_max_pages, settings.crawl_time_limit) == (30, 45.0)
+    assert settings.crawl_allow_private is True
+    assert settings.phone_default_region == "DE"

@@ -166,13 +166,17 @@ def configure(api: httpx.Client, provider: str, token: str, base_url: str) -> ht
     )
 
 
-def capture_lead(api: httpx.Client) -> str:
-    """Chat until the demo agent captures a lead; return the conversation id."""
+def capture_lead(api: httpx.Client, message: str = LEAD_MESSAGE, locale: str | None = None) -> str:
+    """Chat until the demo agent captures a lead; return the conversation id. `locale` is the
+    visitor's browser's Accept-Language."""
     started = api.post("/v1/conversations", json={"agentId": "ag_demo"}).json()
     reply = api.post(
         f"/v1/conversations/{started['conversationId']}/messages",
-        json={"content": LEAD_MESSAGE},
-        headers={"Authorization": f"Bearer {started['visitorToken']}"},
+        json={"content": message},
+        headers={
+            "Authorization": f"Bearer {started['visitorToken']}",
+            **({"Accept-Language": locale} if locale else {}),
+        },
     )
     assert reply.status_code == 200, reply.text
     assert reply.json()["leadCaptured"] is not None, reply.text
@@ -292,6 +296,21 @@ def test_lead_goes_to_hubspot_and_completion_is_reported(
     assert data["conversationId"] == conversation_id
     (contact_id,) = crm.contacts
     assert data["result"] == {"provider": "hubspot", "contactId": contact_id, "created": True}
+
+
+def test_the_crm_gets_the_phone_in_e164_read_in_the_visitors_country(
+    live: tuple[FastAPI, httpx.Client], crm: CrmStandIn, hook: tuple[Receiver, str]
+) -> None:
+    app, api = live
+    configure(api, "hubspot", HUBSPOT_TOKEN, crm.url)
+    message = "Hi, I'm Jane Doe. Reach me at Jane@Example.COM or 030 12345678."
+    conversation_id = capture_lead(api, message, locale="de-DE,de;q=0.9,en;q=0.8")
+    events(hook, 1)
+    lead = stored_lead(app, conversation_id)
+    assert (lead.email, lead.phone) == ("Jane@example.com", "+493012345678")
+    (request,) = crm.creates()
+    properties = request.json()["properties"]
+    assert (properties["email"], properties["phone"]) == ("Jane@example.com", "+493012345678")
 
 
 def test_lead_goes_to_pipedrive(

@@ -181,7 +181,7 @@ def test_leads_csv_holds_what_the_search_finds(
     jane = rows[1]
     assert (jane["Name"], jane["Phone"], jane["Company"]) == (
         "Jane Doe",
-        "+1 415 555 0100",
+        "+14155550100",  # stored in E.164
         "Acme Inc",
     )
     assert jane["Agent ID"] == "ag_demo"

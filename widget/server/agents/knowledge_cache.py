@@ -42,11 +42,22 @@ class KnowledgeCache:
             if cached is not None and cached[0] == version:
                 return cached[1]
             rows = session.execute(
-                select(KnowledgeChunk.document, KnowledgeChunk.text)
+                select(
+                    KnowledgeChunk.document,
+                    KnowledgeChunk.text,
+                    KnowledgeChunk.language,
+                    KnowledgeChunk.url,
+                    KnowledgeChunk.title,
+                )
                 .where(KnowledgeChunk.agent_id == agent_id)
                 .order_by(KnowledgeChunk.id)
             ).all()
-        index = KnowledgeIndex([Chunk(document=doc, text=text) for doc, text in rows])
+        index = KnowledgeIndex(
+            [
+                Chunk(document=doc, text=text, language=language, url=url, title=title)
+                for doc, text, language, url, title in rows
+            ]
+        )
         with self._lock:
             self._indexes[agent_id] = (version, index)
         return index

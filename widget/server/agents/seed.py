@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from widget.agent.demo import DEMO_AGENT, DEMO_DOCUMENTS
+from widget.agent.ingest import Document, chunk_documents
 from widget.server.agents.tables import Agent, SeedRecord, Training
 from widget.server.agents.training import store_chunks
-from widget.server.agents.training_chunks import chunk_documents
 from widget.server.core.db import transaction
 
 DEMO_SOURCE = "demo"
@@ -34,7 +34,7 @@ def seed_demo(sessions: sessionmaker[Session]) -> bool:
         except IntegrityError:
             pass  # another process recorded it first
         return False
-    chunks = chunk_documents([{"name": n, "content": c} for n, c in DEMO_DOCUMENTS])
+    chunks = chunk_documents([Document(name, content) for name, content in DEMO_DOCUMENTS])
     try:
         with transaction(sessions) as session:
             session.add(SeedRecord(name=DEMO_AGENT.agent_id))

@@ -60,8 +60,16 @@ class Training(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     data_count: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
-    # The uploaded documents until they are processed, so a restart resumes pending trainings.
+    # The uploaded documents until they are processed, so a restart resumes pending trainings:
+    # {"name", "content" | "contentBase64", "language"?} each.
     documents: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)
+    # A website source instead of documents: the page or sitemap URL the worker crawls.
+    url: Mapped[str | None] = mapped_column(Text, default=None)
+    # While it runs: files (or pages) done of the total known so far.
+    progress_done: Mapped[int | None] = mapped_column(Integer, default=None)
+    progress_total: Mapped[int | None] = mapped_column(Integer, default=None)
+    # A completed website training: the pages left out, as [[url, why], ...].
+    skipped: Mapped[list[list[str]] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # The training worker's lease (see `widget.server.agents.training_jobs`): one worker at a time.
@@ -79,3 +87,8 @@ class KnowledgeChunk(Base):
     source: Mapped[str] = mapped_column(String(200), index=True)
     document: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
+    # The document's ISO 639-1 language (declared or detected; None: too short to tell), and for
+    # a web page its URL and title: what a reply's sources show.
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    url: Mapped[str | None] = mapped_column(Text, default=None)
+    title: Mapped[str | None] = mapped_column(String(300), default=None)

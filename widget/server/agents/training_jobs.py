@@ -8,8 +8,10 @@ It runs wherever deliveries run: inside `python -m widget serve` (a service of t
    training another worker holds no longer matches, so one worker runs it. While it works, the
    worker renews its lease; a worker that dies (even by kill -9) stops renewing, the lease runs
    out and another worker takes the training, so a restart resumes.
-2. Chunk: the documents become chunks in a child process (a one-process pool kept for the worker's
-   life), so this CPU work never competes with request handlers for the interpreter lock.
+2. Chunk: the documents (or the crawled website's pages) become chunks in a child process (a
+   one-process pool kept for the worker's life), so this CPU work never competes with request
+   handlers for the interpreter lock. The child reports files or pages done of total through a
+   queue; the worker writes the latest to the Training row, for the dashboard.
 3. Store: chunks, status and the `training.completed` / `training.failed` event are written in one
    transaction, only while the claim still holds: a training is stored, and announced, once.
 """
@@ -18,26 +20,40 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import queue
 import socket
 import threading
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
+from multiprocessing.queues import Queue
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from widget.agent.knowledge import Chunk, UnusableDocument
+from widget.agent.ingest import DEFAULT_TRAINING_LIMITS, TrainingLimits
 from widget.server.agents.tables import Training
 from widget.server.agents.training import fail_training, store_chunks
-from widget.server.agents.training_chunks import chunk_documents
+from widget.server.agents.training_chunks import (
+    Chunked,
+    CrawlLimits,
+    Progress,
+    chunk_training,
+    crawl_training,
+    start_child,
+)
 from widget.server.agents.training_wakeups import add_training_waker, remove_training_waker
+from widget.server.core.config import Settings
 from widget.server.core.db import DEFAULT_BUSY_TIMEOUT, transaction, utcnow, writer_turn
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(seconds=60)
+DEFAULT_CRAWL_LIMITS = CrawlLimits(max_pages=100, time_limit=120.0, allow_private=False)
+# How often, at most, a running training's progress is written to its row.
+PROGRESS_INTERVAL = 0.25
 UNFINISHED = ("pending", "running")
 
 
@@ -109,8 +125,12 @@ class TrainingWorker:
         lease: timedelta = DEFAULT_LEASE,
         poll_interval: float = 1.0,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        limits: TrainingLimits = DEFAULT_TRAINING_LIMITS,
+        crawl_limits: CrawlLimits = DEFAULT_CRAWL_LIMITS,
     ) -> None:
         self.sessions = sessions
+        self.limits = limits
+        self.crawl_limits = crawl_limits
         self.worker_id = worker_id or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self.lease = lease
         self.poll_interval = poll_interval
@@ -119,6 +139,24 @@ class TrainingWorker:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._progress: Queue[Progress] | None = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, sessions: sessionmaker[Session], *, worker_id: str | None = None
+    ) -> TrainingWorker:
+        """A worker with the operator's limits (training sizes, crawl pages, time, addresses)."""
+        return cls(
+            sessions,
+            worker_id=worker_id,
+            busy_timeout=settings.database_busy_timeout,
+            limits=settings.training_limits(),
+            crawl_limits=CrawlLimits(
+                max_pages=settings.crawl_max_pages,
+                time_limit=settings.crawl_time_limit,
+                allow_private=settings.crawl_allow_private,
+            ),
+        )
 
     def start(self) -> None:
         if self._thread is not None:
@@ -169,49 +207,98 @@ class TrainingWorker:
 
     def _run(self, training_id: int, token: str) -> None:
         with self.sessions() as session:
-            documents = list(session.get_one(Training, training_id).documents or [])
+            training = session.get_one(Training, training_id)
+            documents = list(training.documents or [])
+            url = training.url
         renewing = threading.Event()
-        renewer = threading.Thread(
-            target=self._renew, args=(training_id, token, renewing), daemon=True
-        )
-        renewer.start()
+        helpers = [
+            threading.Thread(target=self._renew, args=(training_id, token, renewing), daemon=True),
+            threading.Thread(target=self._report, args=(training_id, token, renewing), daemon=True),
+        ]
+        for helper in helpers:
+            helper.start()
         try:
-            chunks, error = self._chunk(training_id, documents)
+            result = self._chunk(training_id, documents, url)
         finally:
             renewing.set()
-            renewer.join()
+            for helper in helpers:
+                helper.join()
         with (
             writer_turn(self.busy_timeout, sessions=self.sessions),
             transaction(self.sessions) as session,
         ):
             _hold(session, training_id, token, self.lease)
             training = session.get_one(Training, training_id)
-            if error is None:
-                store_chunks(session, training, chunks)
+            if result.error is None:
+                store_chunks(
+                    session,
+                    training,
+                    result.chunks,
+                    data_count=result.data_count,
+                    skipped=result.skipped,
+                )
+                # The child's last report may still be on its way: the end is known here.
+                training.progress_done = training.progress_total = result.processed
             else:
-                fail_training(session, training, error)
+                fail_training(session, training, result.error)
             training.claimed_by = None
             training.claimed_until = None
 
-    def _chunk(
-        self, training_id: int, documents: list[dict[str, str]]
-    ) -> tuple[list[Chunk], str | None]:
+    def _chunk(self, training_id: int, documents: list[dict[str, Any]], url: str | None) -> Chunked:
         try:
-            return self._in_child(documents), None
-        except UnusableDocument as exc:
-            return [], exc.reason
+            pool = self._child()
+            if url is not None:
+                future = pool.submit(
+                    crawl_training, training_id, url, self.limits, self.crawl_limits
+                )
+            else:
+                future = pool.submit(chunk_training, training_id, documents, self.limits)
+            return future.result()
         except BrokenProcessPool:
             self._pool = None
             raise  # the lease runs out and the training is tried again
         except Exception as exc:
             log.exception("training %s could not be processed", training_id)
-            return [], f"internal error while processing the documents: {exc}"
+            return Chunked(error=f"internal error while processing the documents: {exc}")
 
-    def _in_child(self, documents: list[dict[str, str]]) -> list[Chunk]:
+    def _child(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # Spawned, not forked: this process has threads, whose locks a fork would copy held.
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        return self._pool.submit(chunk_documents, documents).result()
+            context = multiprocessing.get_context("spawn")
+            self._progress = context.Queue()
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=context, initializer=start_child, initargs=(self._progress,)
+            )
+        return self._pool
+
+    def _report(self, training_id: int, token: str, done: threading.Event) -> None:
+        """Write the child's latest progress report to the row, a few times a second at most."""
+        while True:
+            latest: tuple[int, int] | None = None
+            finished = done.wait(PROGRESS_INTERVAL)
+            while self._progress is not None:
+                try:
+                    reported_id, files_done, total = self._progress.get_nowait()
+                except queue.Empty:
+                    break
+                if reported_id == training_id:
+                    latest = (files_done, total)
+            if latest is not None:
+                try:
+                    with (
+                        writer_turn(self.busy_timeout, sessions=self.sessions),
+                        transaction(self.sessions) as session,
+                    ):
+                        session.execute(
+                            update(Training)
+                            .where(Training.id == training_id, Training.claimed_by == token)
+                            .values(progress_done=latest[0], progress_total=latest[1])
+                            .execution_options(synchronize_session=False)
+                        )
+                except Exception:
+                    log.exception("training %s: recording its progress failed", training_id)
+            if finished:
+                return
 
     def _renew(self, training_id: int, token: str, done: threading.Event) -> None:
         while not done.wait(self.lease.total_seconds() / 4):

@@ -1,13 +1,16 @@
 """Training: an agent's documents become knowledge chunks, in the background.
 
-`POST /v1/agents/{agentId}/training` stores the documents with a pending Training row and answers
-202 at once (text that is not valid Unicode is refused with 422 before that). A training worker
+`POST /v1/agents/{agentId}/training` stores the documents (text, or a PDF's or .docx's bytes in
+base64), or a website's URL, with a pending Training row and answers 202 at once (a malformed body,
+too many documents or a website on a refused address gets a 422 before that; see
+`widget.server.agents.training_schemas`). A training worker
 (`widget.server.agents.training_jobs`, beside the delivery worker) then claims it and turns it into
 chunks (`widget.server.agents.training`).
 On success one transaction replaces the documents of the same names this agent got earlier in the
-same `source` (its other documents stay), marks the training completed and raises
-`training.completed` (dataCount = the number of chunks). If any
-document is unusable, nothing is stored and `training.failed` says which document and why. Pending
+same `source` (its other documents stay; a website's training replaces its whole source), marks
+the training completed and raises `training.completed` (dataCount = the number of chunks, or of
+pages for a website). If any document is unusable, nothing is stored and `training.failed` names
+each one and why. While it runs, `GET` shows its progress (files or pages done of total). Pending
 trainings are picked up again after a restart, because the documents wait in the database.
 """
 
@@ -16,17 +19,29 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import Field, field_validator
 from sqlalchemy import select
 
 from widget.server.agents.tables import Agent, Training
+from widget.server.agents.training_schemas import (
+    SkippedPage,
+    TrainingAccepted,
+    TrainingIn,
+    TrainingOut,
+    TrainingProgress,
+)
 from widget.server.agents.training_wakeups import wake_training_workers
-from widget.server.core.api_models import NOT_BLANK, ApiModel, RequestModel, Timestamp, is_blank
+from widget.server.core.api_models import ApiModel
 from widget.server.core.db import transaction, writer_turn
 from widget.server.core.deps import SessionsDep, SettingsDep, require_admin
 from widget.server.core.errors import ADMIN_ERRORS, ApiError
 from widget.server.core.notify import TRAINING_CHANNEL, notify
 from widget.server.core.params import TrainingIdPath
+from widget.server.webhooks.ssrf import (
+    CRAWL_SWITCH,
+    ResolverDep,
+    UnsafeDestinationError,
+    check_destination,
+)
 
 router = APIRouter(
     prefix="/v1/agents",
@@ -34,47 +49,6 @@ router = APIRouter(
     dependencies=[Depends(require_admin)],
     responses=ADMIN_ERRORS,
 )
-
-MAX_DOCUMENTS = 500
-
-
-class DocumentIn(RequestModel):
-    name: str = Field(min_length=1, max_length=300, json_schema_extra={"pattern": NOT_BLANK})
-    content: str
-
-    @field_validator("name")
-    @classmethod
-    def _name_not_blank(cls, value: str) -> str:
-        if is_blank(value):
-            raise ValueError("must not be blank")
-        return value
-
-
-class TrainingIn(RequestModel):
-    source: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
-    documents: list[DocumentIn] = Field(min_length=1, max_length=MAX_DOCUMENTS)
-
-    @field_validator("source")
-    @classmethod
-    def _source_not_blank(cls, value: str) -> str:
-        if is_blank(value):
-            raise ValueError("must not be blank")
-        return value
-
-
-class TrainingAccepted(ApiModel):
-    training_id: int
-
-
-class TrainingOut(ApiModel):
-    training_id: int
-    agent_id: str
-    source: str
-    status: str
-    data_count: int | None
-    error: str | None
-    created_at: Timestamp
-    finished_at: Timestamp | None
 
 
 def training_out(training: Training) -> TrainingOut:
@@ -87,6 +61,13 @@ def training_out(training: Training) -> TrainingOut:
         error=training.error,
         created_at=training.created_at,
         finished_at=training.finished_at,
+        url=training.url,
+        progress=(
+            TrainingProgress(done=training.progress_done or 0, total=training.progress_total)
+            if training.progress_total is not None
+            else None
+        ),
+        skipped=[SkippedPage(url=url, reason=why) for url, why in training.skipped or []],
     )
 
 
@@ -99,8 +80,32 @@ class TrainingList(ApiModel):
 
 @router.post("/{agent_id}/training", status_code=202, response_model=TrainingAccepted)
 def start_training(
-    agent_id: AgentId, body: TrainingIn, sessions: SessionsDep, settings: SettingsDep
+    agent_id: AgentId,
+    body: TrainingIn,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    resolver: ResolverDep,
 ) -> TrainingAccepted:
+    documents = body.documents or []
+    if len(documents) > settings.training_max_documents:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"documents: a training holds at most {settings.training_max_documents} documents "
+            f"(WIDGET_TRAINING_MAX_DOCUMENTS); this one has {len(documents)}",
+        )
+    url = body.url.strip() if body.url is not None else None
+    if url is not None:
+        try:
+            # Checked again on every request of the crawl: this is for a clear answer now.
+            check_destination(
+                url,
+                allow_private=settings.crawl_allow_private,
+                resolver=resolver,
+                switch=CRAWL_SWITCH,
+            )
+        except UnsafeDestinationError as exc:
+            raise ApiError(422, "invalid_request", f"url: {exc}") from exc
     with (
         writer_turn(settings.database_busy_timeout, sessions=sessions),
         transaction(sessions) as session,
@@ -111,7 +116,8 @@ def start_training(
             agent_id=agent_id,
             source=body.source,
             status="pending",
-            documents=[d.model_dump() for d in body.documents],
+            documents=[d.stored() for d in documents] if url is None else None,
+            url=url,
         )
         session.add(training)
         session.flush()

@@ -101,7 +101,14 @@ async def send_message(
             502, "agent_unavailable", f"The agent could not answer: {exc}. Please try again."
         ) from exc
     return await run_in_threadpool(
-        service.commit_reply, sessions, settings, conversation_id, body, reply, received_at
+        service.commit_reply,
+        sessions,
+        settings,
+        conversation_id,
+        body,
+        reply,
+        received_at,
+        request.headers.get("accept-language"),
     )
 
 

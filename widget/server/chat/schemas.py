@@ -63,10 +63,20 @@ class SendMessageIn(RequestModel):
         return value
 
 
+class SourceOut(ApiModel):
+    """A document a reply drew on: what to show (a page's title, else the file's name) and, for a
+    web page, its URL (null for an uploaded file)."""
+
+    label: str
+    url: str | None
+
+
 class ReplyOut(ApiModel):
     message_id: str
     content: str
     created_at: Timestamp
+    # Added: the documents the reply drew on, first drawn on first; empty when none.
+    sources: list[SourceOut]
 
 
 class LeadRef(ApiModel):
@@ -83,6 +93,8 @@ class MessageOut(ApiModel):
     role: str
     content: str
     created_at: Timestamp
+    # Added: an assistant message's sources (as in `ReplyOut`); empty for the visitor's.
+    sources: list[SourceOut]
 
 
 class TranscriptOut(ApiModel):

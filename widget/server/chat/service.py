@@ -13,8 +13,10 @@ returns a lead; later details update that lead). A conversation with no visitor 
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -23,8 +25,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from widget.agent.answers import Source
 from widget.agent.core import AgentConfig, AgentReply, Turn
-from widget.agent.leads import LeadDetails, merge
+from widget.agent.leads import LeadDetails, merge, normalized, region_from_locale
 from widget.events import (
     ConversationEndedData,
     ConversationStartedData,
@@ -43,6 +46,7 @@ from widget.server.chat.schemas import (
     ReplyOut,
     SendMessageIn,
     SendMessageOut,
+    SourceOut,
     StartConversationOut,
     TranscriptOut,
 )
@@ -129,10 +133,29 @@ def stored_reply(session: Session, conversation_id: str, client_message_id: str)
     lead = LeadRef(lead_id=reply.captured_lead_id) if reply.captured_lead_id else None
     return Stored(
         SendMessageOut(
-            reply=ReplyOut(message_id=reply.id, content=reply.content, created_at=reply.created_at),
+            reply=ReplyOut(
+                message_id=reply.id,
+                content=reply.content,
+                created_at=reply.created_at,
+                sources=sources_out(reply),
+            ),
             lead_captured=lead,
         )
     )
+
+
+def stored_sources(sources: Sequence[Source]) -> list[dict[str, str]] | None:
+    """A reply's sources as its message keeps them: [{"label", "url"?}], or None for none."""
+    stored = [
+        {"label": source.label, **({"url": source.url} if source.url else {})} for source in sources
+    ]
+    return stored or None
+
+
+def sources_out(message: Message) -> list[SourceOut]:
+    return [
+        SourceOut(label=source["label"], url=source.get("url")) for source in message.sources or []
+    ]
 
 
 def _role(value: str) -> Literal["user", "assistant"]:
@@ -238,6 +261,7 @@ def record_reply(
         content=reply.content,
         created_at=now,
         reply_to_id=user_message.id,
+        sources=stored_sources(reply.sources),
     )
     session.add_all([user_message, assistant_message])
     for message in (user_message, assistant_message):
@@ -298,6 +322,7 @@ def record_reply(
             message_id=assistant_message.id,
             content=assistant_message.content,
             created_at=assistant_message.created_at,
+            sources=sources_out(assistant_message),
         ),
         lead_captured=captured,
     )
@@ -310,7 +335,14 @@ def commit_reply(
     body: SendMessageIn,
     reply: AgentReply,
     received_at: datetime,
+    visitor_locale: str | None = None,
 ) -> SendMessageOut:
+    """Store the exchange. A captured lead is stored (and so announced and sent to CRMs)
+    normalised: e-mail as email-validator writes it, the phone in E.164, read in the country of
+    the visitor's locale (their browser's Accept-Language) or else WIDGET_PHONE_DEFAULT_REGION."""
+    if reply.lead is not None:
+        region = region_from_locale(visitor_locale) or settings.phone_default_region
+        reply = dataclasses.replace(reply, lead=normalized(reply.lead, region))
     try:
         with (
             writer_turn(settings.database_busy_timeout, sessions=sessions),
@@ -437,7 +469,13 @@ def transcript(sessions: sessionmaker[Session], conversation_id: str, token: str
         return TranscriptOut(
             conversation_id=conversation_id,
             messages=[
-                MessageOut(message_id=m.id, role=m.role, content=m.content, created_at=m.created_at)
+                MessageOut(
+                    message_id=m.id,
+                    role=m.role,
+                    content=m.content,
+                    created_at=m.created_at,
+                    sources=sources_out(m),
+                )
                 for m in messages
             ],
             ended=conversation.ended_at is not None,

@@ -55,3 +55,6 @@ class Message(Base):
     # On an assistant message: the visitor message it answers, and the lead it first captured.
     reply_to_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     captured_lead_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # On an assistant message drawn from the agent's documents: [{"label", "url"?}], first
+    # drawn on first. None for a reply that drew on none (and on messages stored before).
+    sources: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)

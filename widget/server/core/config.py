@@ -6,6 +6,7 @@ one path. `Settings.from_env()` reads them; tests build `Settings(...)` directly
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from widget.agent.formats import DEFAULT_LIMITS
+from widget.agent.ingest import TrainingLimits
+from widget.agent.leads import is_phone_region
 from widget.server.core.db import DEFAULT_BUSY_TIMEOUT
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -38,6 +42,14 @@ DEFAULT_BODY_LIMIT_CHAT = 64 * KIB
 # Room for about 15 documents of 1 MB in one training request.
 DEFAULT_BODY_LIMIT_TRAINING = 16 * MIB
 DEFAULT_BODY_LIMIT_ADMIN = 1 * MIB
+# What one training may hold (see `widget.agent.ingest.TrainingLimits`): binary files (PDF,
+# .docx) get more bytes than text, whose every byte is text.
+DEFAULT_TRAINING_MAX_DOCUMENTS = 500
+DEFAULT_TRAINING_MAX_BYTES = 100 * MIB
+DEFAULT_TRAINING_MAX_TEXT_FILE_BYTES = 1_000_000
+DEFAULT_TRAINING_MAX_BINARY_FILE_BYTES = 20_000_000
+DEFAULT_CRAWL_MAX_PAGES = 100
+DEFAULT_CRAWL_TIME_LIMIT = 120.0
 
 
 class SettingsError(ValueError):
@@ -77,6 +89,19 @@ class Settings:
     # Run the delivery, CRM and training workers inside the API process; off when they run as
     # `python -m widget worker` processes of their own (`serve --api-only`).
     background_workers: bool = True
+    # Training limits: documents and bytes per training, bytes per file (text; PDF or .docx).
+    training_max_documents: int = DEFAULT_TRAINING_MAX_DOCUMENTS
+    training_max_bytes: int = DEFAULT_TRAINING_MAX_BYTES
+    training_max_text_file_bytes: int = DEFAULT_TRAINING_MAX_TEXT_FILE_BYTES
+    training_max_binary_file_bytes: int = DEFAULT_TRAINING_MAX_BINARY_FILE_BYTES
+    # A website source: pages per crawl, seconds per crawl, and whether it may reach loopback,
+    # private and link-local addresses (an intranet site; off, like webhooks', by default).
+    crawl_max_pages: int = DEFAULT_CRAWL_MAX_PAGES
+    crawl_time_limit: float = DEFAULT_CRAWL_TIME_LIMIT
+    crawl_allow_private: bool = False
+    # The country (ISO 3166 alpha-2, "DE") for phone numbers written without +country code,
+    # when the visitor's browser does not say one; None leaves such numbers as typed.
+    phone_default_region: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -130,6 +155,51 @@ class Settings:
             ),
             background_workers=parse_flag(
                 "WIDGET_BACKGROUND_WORKERS", env.get("WIDGET_BACKGROUND_WORKERS"), default=True
+            ),
+            training_max_documents=parse_limit(
+                "WIDGET_TRAINING_MAX_DOCUMENTS",
+                env.get("WIDGET_TRAINING_MAX_DOCUMENTS"),
+                DEFAULT_TRAINING_MAX_DOCUMENTS,
+            ),
+            training_max_bytes=parse_size(
+                "WIDGET_TRAINING_MAX_BYTES",
+                env.get("WIDGET_TRAINING_MAX_BYTES"),
+                DEFAULT_TRAINING_MAX_BYTES,
+            ),
+            training_max_text_file_bytes=parse_size(
+                "WIDGET_TRAINING_MAX_TEXT_FILE_BYTES",
+                env.get("WIDGET_TRAINING_MAX_TEXT_FILE_BYTES"),
+                DEFAULT_TRAINING_MAX_TEXT_FILE_BYTES,
+            ),
+            training_max_binary_file_bytes=parse_size(
+                "WIDGET_TRAINING_MAX_BINARY_FILE_BYTES",
+                env.get("WIDGET_TRAINING_MAX_BINARY_FILE_BYTES"),
+                DEFAULT_TRAINING_MAX_BINARY_FILE_BYTES,
+            ),
+            crawl_max_pages=parse_limit(
+                "WIDGET_CRAWL_MAX_PAGES", env.get("WIDGET_CRAWL_MAX_PAGES"), DEFAULT_CRAWL_MAX_PAGES
+            ),
+            crawl_time_limit=parse_positive(
+                "WIDGET_CRAWL_TIME_LIMIT",
+                env.get("WIDGET_CRAWL_TIME_LIMIT"),
+                DEFAULT_CRAWL_TIME_LIMIT,
+            ),
+            crawl_allow_private=parse_flag(
+                "WIDGET_CRAWL_ALLOW_PRIVATE", env.get("WIDGET_CRAWL_ALLOW_PRIVATE")
+            ),
+            phone_default_region=parse_region(
+                "WIDGET_PHONE_DEFAULT_REGION", env.get("WIDGET_PHONE_DEFAULT_REGION")
+            ),
+        )
+
+    def training_limits(self) -> TrainingLimits:
+        return TrainingLimits(
+            max_documents=self.training_max_documents,
+            max_total_bytes=self.training_max_bytes,
+            file=dataclasses.replace(
+                DEFAULT_LIMITS,
+                max_text_bytes=self.training_max_text_file_bytes,
+                max_binary_bytes=self.training_max_binary_file_bytes,
             ),
         )
 
@@ -199,6 +269,27 @@ def parse_size(name: str, raw: str | None, default: int) -> int:
     if value < 1:
         raise SettingsError(f"{name} must be at least 1 byte, got {raw!r}")
     return value
+
+
+def parse_limit(name: str, raw: str | None, default: int) -> int:
+    """A whole number, at least 1."""
+    if raw is None or not raw.strip():
+        return default
+    if not raw.strip().isdigit() or int(raw.strip()) < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1, got {raw!r}")
+    return int(raw.strip())
+
+
+def parse_region(name: str, raw: str | None) -> str | None:
+    """A country code phone numbers know ("DE", "us"), upper-cased; None when unset."""
+    if raw is None or not raw.strip():
+        return None
+    region = raw.strip().upper()
+    if not is_phone_region(region):
+        raise SettingsError(
+            f"{name} must be a two-letter country code such as US, DE or FR, got {raw!r}"
+        )
+    return region
 
 
 def parse_count(name: str, raw: str | None, default: int) -> int:

@@ -38,6 +38,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from widget.agent.leads import normalize_email, normalize_phone
 from widget.events import AiActionCompletedData, AiActionFailedData
 from widget.server.core.config import Settings
 from widget.server.core.db import transaction, utcnow
@@ -87,8 +88,10 @@ class Contact:
             name=name,
             first_name=first or None,
             last_name=last.strip() or None,
-            email=str(lead["email"]),
-            phone=(lead.get("phone") or "").strip() or None,
+            # Stored normalised already (see `widget.server.chat.service.commit_reply`); a lead
+            # stored before that is normalised here, its phone only if it has a +country code.
+            email=normalize_email(str(lead["email"])) or str(lead["email"]),
+            phone=normalize_phone(phone) if (phone := (lead.get("phone") or "").strip()) else None,
             company=(lead.get("companyName") or "").strip() or None,
         )
 

@@ -1,4 +1,5 @@
-"""The guard between user-supplied URLs (webhook endpoints, CRM base URLs) and our network.
+"""The guard between user-supplied URLs (webhook endpoints, CRM base URLs, crawled websites) and
+our network.
 
 A destination is resolved and every address it resolves to is checked: loopback, private,
 link-local, shared (CGNAT), reserved, multicast and unspecified addresses are refused, and so are
@@ -97,13 +98,20 @@ def parse_url(url: str | httpx.URL) -> httpx.URL:
     return parsed
 
 
+# The setting that lets a kind of destination reach internal addresses, named in refusals.
+WEBHOOK_SWITCH = "WIDGET_WEBHOOK_ALLOW_PRIVATE"
+CRAWL_SWITCH = "WIDGET_CRAWL_ALLOW_PRIVATE"
+
+
 def check_destination(
     url: str | httpx.URL,
     *,
     allow_private: bool,
     resolver: Resolver = system_resolver,
+    switch: str = WEBHOOK_SWITCH,
 ) -> Destination:
-    """Resolve `url`'s host and check every address; raise `UnsafeDestinationError` if refused."""
+    """Resolve `url`'s host and check every address; raise `UnsafeDestinationError` if refused.
+    `switch` is the setting a refusal names as the way to allow internal destinations."""
     parsed = parse_url(url)
     host = parsed.host
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
@@ -129,7 +137,7 @@ def check_destination(
             if reason is not None:
                 raise UnsafeDestinationError(
                     f"refusing to send to {host!r}: {reason}"
-                    " (set WIDGET_WEBHOOK_ALLOW_PRIVATE=1 to allow internal destinations)"
+                    f" (set {switch}=1 to allow internal destinations)"
                 )
     return Destination(url=parsed, host=host, port=port, addresses=tuple(addresses))
 
@@ -161,15 +169,20 @@ class PinnedTransport(httpx.BaseTransport):
         allow_private: bool,
         resolver: Resolver = system_resolver,
         verify: ssl.SSLContext | bool | None = None,
+        switch: str = WEBHOOK_SWITCH,
     ) -> None:
         self._allow_private = allow_private
         self._resolver = resolver
+        self._switch = switch
         self._inner = httpx.HTTPTransport(verify=shared_ssl_context() if verify is None else verify)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
             destination = check_destination(
-                request.url, allow_private=self._allow_private, resolver=self._resolver
+                request.url,
+                allow_private=self._allow_private,
+                resolver=self._resolver,
+                switch=self._switch,
             )
         except UnsafeDestinationError as exc:
             raise UnsafeRequestError(str(exc), request=request) from exc
@@ -194,10 +207,11 @@ def guarded_client(
     allow_private: bool,
     resolver: Resolver = system_resolver,
     timeout: float = SEND_TIMEOUT_SECONDS,
+    switch: str = WEBHOOK_SWITCH,
 ) -> httpx.Client:
     """An httpx client for user-chosen URLs: checked, pinned, no redirects, no env proxies."""
     return httpx.Client(
-        transport=PinnedTransport(allow_private=allow_private, resolver=resolver),
+        transport=PinnedTransport(allow_private=allow_private, resolver=resolver, switch=switch),
         timeout=timeout,
         follow_redirects=False,
         # An environment proxy would bypass the pinned transport (and see our traffic).
