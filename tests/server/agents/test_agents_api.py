@@ -30,7 +30,7 @@ def test_get_the_seeded_demo_agent(client: httpx.Client, admin: dict[str, str]) 
     assert agent["allowedOrigins"] == ["*"]
     assert set(agent) == {
         "agentId", "name", "prompt", "welcomeMessage", "allowedOrigins", "retentionDays",
-        "createdAt", "updatedAt", "allowUnverifiedIdentity", "theme",
+        "phoneRegion", "createdAt", "updatedAt", "allowUnverifiedIdentity", "theme",
     }  # fmt: skip
     assert client.get("/v1/agents/ag_nobody", headers=admin).status_code == 404
 

@@ -313,6 +313,30 @@ def test_the_crm_gets_the_phone_in_e164_read_in_the_visitors_country(
     assert (properties["email"], properties["phone"]) == ("Jane@example.com", "+493012345678")
 
 
+def test_without_a_country_from_the_browser_the_agents_phone_region_reads_the_number(
+    live: tuple[FastAPI, httpx.Client], hook: tuple[Receiver, str]
+) -> None:
+    app, api = live
+    message = "Hi, I'm Jane Doe. Reach me at jane@example.com or 030 12345678."
+    bare = capture_lead(api, message)  # no Accept-Language, no agent region: kept as typed
+    assert stored_lead(app, bare).phone == "030 12345678"
+
+    refused = api.patch("/v1/agents/ag_demo", json={"phoneRegion": "XX"})
+    assert refused.status_code == 422
+    assert "phoneRegion" in refused.json()["error"]["message"]
+    patched = api.patch("/v1/agents/ag_demo", json={"phoneRegion": "de"})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["phoneRegion"] == "DE"
+    read = capture_lead(api, message)
+    assert stored_lead(app, read).phone == "+493012345678"
+    # The visitor's own country still comes first.
+    american = capture_lead(api, "I'm Jane Doe, jane@example.com, 415 555 0100", "en-US")
+    assert stored_lead(app, american).phone == "+14155550100"
+
+    reset = api.patch("/v1/agents/ag_demo", json={"phoneRegion": None})
+    assert reset.json()["phoneRegion"] is None
+
+
 def test_lead_goes_to_pipedrive(
     live: tuple[FastAPI, httpx.Client], crm: CrmStandIn, hook: tuple[Receiver, str]
 ) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import Field, field_validator
 from sqlalchemy import select
 
+from widget.agent.leads import is_phone_region
 from widget.events import AgentUpdatedData
 from widget.server.agents.deletion import AgentDeleted, delete_agent
 from widget.server.agents.knowledge_cache import KnowledgeCache
@@ -48,6 +49,7 @@ Prompt = Annotated[str, Field(max_length=20_000)]
 Welcome = Annotated[str, Field(max_length=2_000)]
 # Days a conversation (and its lead) is kept after its last activity; null: kept until deleted.
 RetentionDays = Annotated[int, Field(ge=1, le=36_500)] | None
+PhoneRegion = Annotated[str, Field(pattern="^[A-Za-z]{2}$", description='"DE", "US"')] | None
 Origins = Annotated[
     list[Annotated[str, Field(json_schema_extra={"pattern": ORIGIN_PATTERN})]],
     Field(max_length=100),
@@ -58,6 +60,17 @@ def _check_name(value: str) -> str:
     if is_blank(value):
         raise ValueError("must not be blank")
     return value.strip()
+
+
+def _check_region(value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not is_phone_region(value):
+        raise ValueError(
+            "must be a two-letter country code phone numbers are known for (DE, US, FR), "
+            "or null for the server's default"
+        )
+    return value.upper()
 
 
 def _check_days(value: Any) -> Any:
@@ -104,6 +117,7 @@ class AgentOut(ApiModel):
     allowed_origins: list[str]
     allow_unverified_identity: bool
     retention_days: int | None
+    phone_region: str | None
     theme: ThemeOut
     created_at: Timestamp
     updated_at: Timestamp
@@ -126,9 +140,11 @@ class AgentCreateIn(RequestModel):
     welcome_message: Welcome = DEFAULT_WELCOME
     allowed_origins: Origins = Field(default_factory=list)
     retention_days: RetentionDays = None
+    phone_region: PhoneRegion = None
 
     _name = field_validator("name")(_check_name)
     _days = field_validator("retention_days", mode="before")(_check_days)
+    _region = field_validator("phone_region", mode="before")(_check_region)
 
     @field_validator("allowed_origins")
     @classmethod
@@ -138,7 +154,8 @@ class AgentCreateIn(RequestModel):
 
 class AgentPatchIn(RequestModel):
     """Every field is optional; a field given as null is refused (there is nothing to unset),
-    except `retentionDays`, where null turns retention off."""
+    except `retentionDays`, where null turns retention off, and `phoneRegion`, where null means
+    the server's default."""
 
     name: Name | None = Field(default=None, json_schema_extra=not_null)
     prompt: Prompt | None = Field(default=None, json_schema_extra=not_null)
@@ -146,8 +163,10 @@ class AgentPatchIn(RequestModel):
     allowed_origins: Origins | None = Field(default=None, json_schema_extra=not_null)
     allow_unverified_identity: bool | None = Field(default=None, json_schema_extra=not_null)
     retention_days: RetentionDays = None
+    phone_region: PhoneRegion = None
 
     _days = field_validator("retention_days", mode="before")(_check_days)
+    _region = field_validator("phone_region", mode="before")(_check_region)
     theme: ThemeIn | None = Field(default=None, json_schema_extra=not_null)
 
     @field_validator(
@@ -184,10 +203,11 @@ PATCHABLE = (
     ("allowed_origins", "allowedOrigins"),
     ("allow_unverified_identity", "allowUnverifiedIdentity"),
     ("retention_days", "retentionDays"),
+    ("phone_region", "phoneRegion"),
     ("theme", "theme"),
 )
 # Fields where null is a value (off), not "leave it as it is".
-NULLABLE = {"retention_days"}
+NULLABLE = {"retention_days", "phone_region"}
 
 
 def _stored_theme(agent: Agent) -> dict[str, str]:
@@ -204,6 +224,7 @@ def agent_out(agent: Agent) -> AgentOut:
         allowed_origins=list(agent.allowed_origins),
         allow_unverified_identity=bool(agent.allow_unverified_identity),
         retention_days=agent.retention_days,
+        phone_region=agent.phone_region,
         theme=ThemeOut.model_validate(_stored_theme(agent)),
         created_at=agent.created_at,
         updated_at=agent.updated_at,
@@ -231,6 +252,7 @@ def create_agent(body: AgentCreateIn, sessions: SessionsDep) -> AgentOut:
             welcome_message=body.welcome_message,
             allowed_origins=body.allowed_origins,
             retention_days=body.retention_days,
+            phone_region=body.phone_region,
             created_at=now,
             updated_at=now,
         )

@@ -36,6 +36,9 @@ class Agent(Base):
     # Conversations (and their leads) idle for longer than this many days are removed by the
     # retention worker; None keeps them (the default).
     retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The country for phone numbers written without +country code when the visitor's browser
+    # names none ("DE"); None: the operator's WIDGET_PHONE_DEFAULT_REGION.
+    phone_region: Mapped[str | None] = mapped_column(String(2), default=None)
     # Raised by every change to the agent's chunks, in the same transaction: each process's
     # knowledge cache compares it on use, so a deleted document stops answering everywhere at
     # once (chunk ids alone can repeat: SQLite reuses the highest freed rowid). None reads as 0.

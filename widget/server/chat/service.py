@@ -328,6 +328,17 @@ def record_reply(
     )
 
 
+def agent_phone_region(sessions: sessionmaker[Session], conversation_id: str) -> str | None:
+    """The phone country of the agent a conversation belongs to, if it has one."""
+    with sessions() as session:
+        region: str | None = session.scalar(
+            select(Agent.phone_region)
+            .join(Conversation, Conversation.agent_id == Agent.id)
+            .where(Conversation.id == conversation_id)
+        )
+        return region
+
+
 def commit_reply(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -339,9 +350,14 @@ def commit_reply(
 ) -> SendMessageOut:
     """Store the exchange. A captured lead is stored (and so announced and sent to CRMs)
     normalised: e-mail as email-validator writes it, the phone in E.164, read in the country of
-    the visitor's locale (their browser's Accept-Language) or else WIDGET_PHONE_DEFAULT_REGION."""
+    the visitor's locale (their browser's Accept-Language), else the agent's `phoneRegion`, else
+    WIDGET_PHONE_DEFAULT_REGION."""
     if reply.lead is not None:
-        region = region_from_locale(visitor_locale) or settings.phone_default_region
+        region = (
+            region_from_locale(visitor_locale)
+            or agent_phone_region(sessions, conversation_id)
+            or settings.phone_default_region
+        )
         reply = dataclasses.replace(reply, lead=normalized(reply.lead, region))
     try:
         with (
