@@ -221,6 +221,10 @@ def normalize_email(value: str) -> str | None:
 # --- Normalised values -------------------------------------------------------------------------
 
 
+# ISO 3166 alpha-2 codes of the countries phone numbers are known for.
+PHONE_REGION_CODES: frozenset[str] = frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
 def is_phone_region(region: str) -> bool:
     """Whether `region` is a country code phone numbers are known for ("DE", "US")."""
     return region.upper() in phonenumbers.SUPPORTED_REGIONS

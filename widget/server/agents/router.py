@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import Field, field_validator
 from sqlalchemy import select
 
-from widget.agent.leads import is_phone_region
+from widget.agent.leads import PHONE_REGION_CODES, is_phone_region
 from widget.events import AgentUpdatedData
 from widget.server.agents.deletion import AgentDeleted, delete_agent
 from widget.server.agents.knowledge_cache import KnowledgeCache
@@ -49,7 +49,12 @@ Prompt = Annotated[str, Field(max_length=20_000)]
 Welcome = Annotated[str, Field(max_length=2_000)]
 # Days a conversation (and its lead) is kept after its last activity; null: kept until deleted.
 RetentionDays = Annotated[int, Field(ge=1, le=36_500)] | None
-PhoneRegion = Annotated[str, Field(pattern="^[A-Za-z]{2}$", description='"DE", "US"')] | None
+# Every country phone numbers are known for, as the schema's enum (either case).
+PHONE_REGIONS = sorted(PHONE_REGION_CODES | {code.lower() for code in PHONE_REGION_CODES})
+PhoneRegion = (
+    Annotated[str, Field(json_schema_extra={"enum": PHONE_REGIONS}, description='"DE", "US"')]
+    | None
+)
 Origins = Annotated[
     list[Annotated[str, Field(json_schema_extra={"pattern": ORIGIN_PATTERN})]],
     Field(max_length=100),
