@@ -47,6 +47,7 @@ from widget.server.agents.training_chunks import (
 from widget.server.agents.training_wakeups import add_training_waker, remove_training_waker
 from widget.server.core.config import Settings
 from widget.server.core.db import DEFAULT_BUSY_TIMEOUT, transaction, utcnow, writer_turn
+from widget.server.core.services import poll_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -182,16 +183,14 @@ class TrainingWorker:
         self._wake.set()
 
     def _loop(self) -> None:
-        while not self._stopping.is_set():
-            ran = False
-            try:
-                ran = self.run_one()
-            except Exception:
-                # A locked or briefly unreachable database: try again at the next poll.
-                log.exception("training worker %s: looking for work failed", self.worker_id)
-            if not ran:
-                self._wake.wait(self.poll_interval)
-                self._wake.clear()
+        poll_until_stopped(
+            self.run_one,
+            stopping=self._stopping,
+            wake=self._wake,
+            poll_interval=self.poll_interval,
+            log=log,
+            what=f"training worker {self.worker_id}",
+        )
 
     def run_one(self) -> bool:
         """Claim and run the next training; False when there was none."""

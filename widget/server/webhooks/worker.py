@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from widget.server.core.config import Settings
 from widget.server.core.db import transaction, utcnow
+from widget.server.core.services import poll_until_stopped
 from widget.server.crm import actions as crm
 from widget.server.crm.tables import CrmAction
 from widget.server.webhooks.attempts import (
@@ -156,16 +157,14 @@ class DeliveryWorker:
         self._wake.set()
 
     def _loop(self) -> None:
-        while not self._stopping.is_set():
-            busy = False
-            try:
-                busy = self._tick()
-            except Exception:
-                # A locked or briefly unreachable database: log it and try again at the next poll.
-                log.exception("delivery worker %s: looking for work failed", self.worker_id)
-            if not busy:
-                self._wake.wait(self.poll_interval)
-                self._wake.clear()
+        poll_until_stopped(
+            self._tick,
+            stopping=self._stopping,
+            wake=self._wake,
+            poll_interval=self.poll_interval,
+            log=log,
+            what=f"delivery worker {self.worker_id}",
+        )
 
     def _tick(self) -> bool:
         with self._writing:
