@@ -81,6 +81,7 @@ class FakePanel:
         self.new_conversation_shown = False
         self.focus_attempts = 0
         self.focusable_after = focusable_after  # a hidden frame cannot take focus at first
+        self.mode: str | None = None  # what the panel shows: None until the frame has booted
 
     def show_loaded(self) -> None:
         self.loaded = True
@@ -101,6 +102,17 @@ class FakePanel:
     def show_new_conversation(self, shown: bool) -> None:
         self.new_conversation_shown = shown
 
+    def show_mode(self, mode: str) -> None:
+        self.mode = mode
+
+    @property
+    def talk_button_shown(self) -> bool:
+        return self.mode == "agent"
+
+    @property
+    def waiting_shown(self) -> bool:
+        return self.mode == "waiting"
+
 
 @dataclass
 class Bubble:
@@ -108,11 +120,19 @@ class Bubble:
     text: str
     state: str = "sent"
     sources: list[Source] = field(default_factory=list)
+    author: str | None = None
+
+
+@dataclass
+class Offer:
+    """The "Talk to a person" button an agent's reply offers."""
+
+    label: str
 
 
 @dataclass
 class FakeTranscript:
-    items: list[Bubble | str] = field(default_factory=list)
+    items: list[Bubble | Offer | str] = field(default_factory=list)
     error: tuple[str, bool] | None = None
     typing: bool = False
 
@@ -124,12 +144,19 @@ class FakeTranscript:
         after: Any = None,
         pending: bool = False,
         sources: Sequence[Source] = (),
+        author: str | None = None,
     ) -> Any:
-        bubble = Bubble(role, text, "pending" if pending else "sent", list(sources))
-        # As the DOM's `after.after(node)`: right after `after` (found by identity), else last.
-        at = next((i + 1 for i, item in enumerate(self.items) if item is after), len(self.items))
-        self.items.insert(at, bubble)
+        bubble = Bubble(role, text, "pending" if pending else "sent", list(sources), author)
+        self._place(bubble, after)
         return bubble
+
+    def offer_handoff(self, label: str, *, after: Any) -> None:
+        self._place(Offer(label), after)
+
+    def _place(self, item: Bubble | Offer, after: Any) -> None:
+        # As the DOM's `after.after(node)`: right after `after` (found by identity), else last.
+        at = next((i + 1 for i, old in enumerate(self.items) if old is after), len(self.items))
+        self.items.insert(at, item)
 
     def notice(self, text: str) -> Any:
         self.items.append(text)

@@ -62,18 +62,36 @@ class LeadRef(TypedDict):
 
 
 class SendMessageResponse(TypedDict):
-    """200 to a sent message: the agent's reply, and the lead when this message captured one."""
+    """200 to a sent message: the agent's reply, and the lead when this message captured one.
+    While a person is asked for or answers (`mode` "waiting" or "person") the AI is silent:
+    `reply` is None, and a person's answer comes on the stream. `handoffOffered`: the agent
+    could not answer and offers a person."""
 
-    reply: Reply
+    reply: Reply | None
     leadCaptured: LeadRef | None
+    mode: str
+    handoffOffered: bool
+
+
+class Author(TypedDict):
+    """Who wrote a message: "agent" (the AI), "person" (the owner's team), "visitor"; a
+    person's name when they gave one."""
+
+    kind: str
+    name: str | None
 
 
 class TranscriptMessage(TypedDict):
+    """A message of the transcript, and of the stream's `message` events; `eventId` is the
+    stream's id for it (a decimal string, rising)."""
+
     messageId: str
     role: str
     content: str
     createdAt: str
     sources: list[Source]
+    author: Author
+    eventId: str
 
 
 class Transcript(TypedDict):
@@ -82,6 +100,15 @@ class Transcript(TypedDict):
     conversationId: str
     messages: list[TranscriptMessage]
     ended: bool
+    mode: str
+
+
+class HandoffResponse(TypedDict):
+    """200 to `POST /v1/conversations/{conversationId}/handoff`: the notice that a person has
+    been asked, or None when one was asked already."""
+
+    mode: str
+    message: TranscriptMessage | None
 
 
 class Ended(TypedDict):

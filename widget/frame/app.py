@@ -28,6 +28,7 @@ def start() -> FrameController:
         ChatApi(browser.browser_fetch),
         browser.local_storage() if shim.storage_available else None,
         browser.later,
+        browser.open_stream,
     )
 
     def on_submit(event: Any) -> None:
@@ -49,6 +50,8 @@ def start() -> FrameController:
         target = event.target
         if target.closest and target.closest(".retry"):
             app.retry()
+        elif target.closest and target.closest(".offer-handoff"):
+            app.ask_for_person()
 
     browser.listen(element("close"), "click", lambda _event: app.close_from_frame())
     browser.listen(element("new-conversation"), "click", lambda _event: app.start_over())
@@ -56,6 +59,7 @@ def start() -> FrameController:
     browser.listen(element("message"), "keydown", on_textbox_keydown)
     browser.listen(element("message"), "input", lambda _event: panel.autosize())
     browser.listen(element("transcript"), "click", on_transcript_click)
+    browser.listen(panel.talk_button, "click", lambda _event: app.ask_for_person())
     browser.listen(document, "keydown", on_keydown)
     # Held here so the app and its listeners live as long as the page.
     _app = app

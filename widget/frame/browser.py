@@ -11,7 +11,7 @@ Kept thin on purpose, so that everything with logic in it runs under CPython (te
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 import js  # type: ignore[import-not-found]
@@ -20,6 +20,7 @@ from pyodide.ffi.wrappers import add_event_listener  # type: ignore[import-not-f
 
 from widget.contracts.protocol import FrameMessage
 from widget.frame.interfaces import KeyValueStorage
+from widget.frame.stream import StreamRefused
 
 
 def plain(value: dict[str, Any]) -> Any:
@@ -78,6 +79,27 @@ async def browser_fetch(
     response = await js.fetch(url, to_js(options, dict_converter=js.Object.fromEntries))
     text = await response.text()
     return int(response.status), str(text)
+
+
+async def open_stream(url: str, headers: dict[str, str]) -> AsyncIterator[bytes]:
+    """`LiveStream`'s transport: `fetch` (the token goes in a header, which `EventSource` cannot
+    send) and the body's `ReadableStream` reader, chunk by chunk. Awaiting its promises makes no
+    proxy of ours; leaving the generator (the stream stopped, or the task cancelled) aborts it."""
+    abort = js.AbortController.new()
+    options = {"method": "GET", "headers": headers, "signal": abort.signal, "cache": "no-store"}
+    try:
+        response = await js.fetch(url, to_js(options, dict_converter=js.Object.fromEntries))
+        kind = str(response.headers.get("content-type") or "")
+        if int(response.status) != 200 or not kind.startswith("text/event-stream"):
+            raise StreamRefused(int(response.status))
+        reader = response.body.getReader()
+        while True:
+            result = await reader.read()
+            if result.done:
+                return
+            yield bytes(result.value.to_bytes())
+    finally:
+        abort.abort()
 
 
 def listen(target: Any, event: str, handler: Callable[[Any], None]) -> None:

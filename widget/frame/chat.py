@@ -14,7 +14,7 @@ import contextlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from widget.bus import EventBus
 from widget.contracts.chat import Identity, SendMessageResponse, Transcript
@@ -22,11 +22,43 @@ from widget.contracts.client_events import ClientEventName
 from widget.contracts.protocol import Draft
 from widget.frame.api import ApiError, ChatApi, ServerUnreachable
 from widget.frame.interfaces import TranscriptView
+from widget.frame.live_text import author_label
 from widget.frame.store import ConversationStore, SavedConversation
+from widget.frame.stream import latest_event_id
 
 UNREACHABLE = "Can't reach the chat server. Your message is kept: retry when you're back online."
 # A refused token or a conversation the server no longer has: start a new one for the message.
 GONE = (401, 403, 404, 409)
+
+
+class ChatListener(Protocol):
+    """What happens to the conversation, for the live stream (`widget.frame.live`)."""
+
+    def conversation_ready(self, last_event_id: str | None, mode: str) -> None:
+        """The conversation exists (new, or its history is shown up to `last_event_id`)."""
+        ...
+
+    def conversation_gone(self) -> None: ...
+
+    def mode_changed(self, mode: str) -> None: ...
+
+    def handoff_offered(self, after: Any) -> None:
+        """The agent could not answer and offers a person, in its reply `after`."""
+        ...
+
+
+class _NoListener:
+    def conversation_ready(self, last_event_id: str | None, mode: str) -> None:
+        pass
+
+    def conversation_gone(self) -> None:
+        pass
+
+    def mode_changed(self, mode: str) -> None:
+        pass
+
+    def handoff_offered(self, after: Any) -> None:
+        pass
 
 
 @dataclass
@@ -70,6 +102,10 @@ class Chat:
         self.history_loaded = True
         self._restoring = False
         self._tasks: set[asyncio.Task[None]] = set()
+        # The ids of the messages shown: a message that comes twice (the stream, a poll, a POST's
+        # answer) is shown, and fires `message_received`, once.
+        self.seen: set[str] = set()
+        self.listener: ChatListener = _NoListener()
 
     @property
     def has_conversation(self) -> bool:
@@ -139,17 +175,21 @@ class Chat:
             return
         except ApiError:
             self._forget_conversation()
-            data = Transcript(conversationId=conversation_id, messages=[], ended=False)
+            data = Transcript(
+                conversationId=conversation_id, messages=[], ended=False, mode="agent"
+            )
         finally:
             self._restoring = False
         self.history_loaded = True
         self.transcript.clear_error()
         messages = data.get("messages", [])
         for message in messages:
+            self.seen.add(message.get("messageId", ""))
             self.transcript.message(
                 message.get("role", "assistant"),
                 message.get("content", ""),
                 sources=message.get("sources") or [],
+                author=author_label(message.get("author")),
             )
         if any(m.get("role") == "user" for m in messages):
             self.started = True
@@ -158,6 +198,10 @@ class Chat:
                 "This conversation has ended. Your next message starts a new one."
             )
             self._forget_conversation()
+        else:
+            self.listener.conversation_ready(
+                latest_event_id(messages), str(data.get("mode") or "agent")
+            )
         self._show_pending()
 
     async def start_over(self) -> None:
@@ -215,6 +259,8 @@ class Chat:
         self.token = created["visitorToken"]
         self.user_id = identity["userId"]
         self._save()
+        if not created.get("resumed"):
+            self.listener.conversation_ready("0", "agent")
         if created.get("resumed"):
             await self._load_history()
         else:
@@ -293,17 +339,25 @@ class Chat:
         self._emit_sent(out, response)
         return True
 
+    async def ensure_conversation(self) -> tuple[str, str]:
+        """The conversation's id and token, a new conversation's when there is none yet."""
+        if self.conversation_id is None or self.token is None:
+            created = await self.api.create_conversation(self.agent_id, self.identity)
+            self.conversation_id = created["conversationId"]
+            self.token = created["visitorToken"]
+            self.user_id = None if self.identity is None else self.identity["userId"]
+            self.started = False
+            self.lead_emitted = False
+            self._save()
+            self.on_change()
+            # From its start: whatever is written to it is after event id 0.
+            self.listener.conversation_ready("0", "agent")
+        return self.conversation_id, self.token
+
     async def _post(self, out: Outgoing) -> SendMessageResponse:
         for attempt in range(2):
-            if self.conversation_id is None or self.token is None:
-                created = await self.api.create_conversation(self.agent_id, self.identity)
-                self.conversation_id = created["conversationId"]
-                self.token = created["visitorToken"]
-                self.user_id = None if self.identity is None else self.identity["userId"]
-                self.started = False
-                self.lead_emitted = False
-                self._save()
-                self.on_change()
+            await self.ensure_conversation()
+            assert self.conversation_id is not None and self.token is not None
             try:
                 return await self.api.send_message(
                     self.conversation_id, self.token, out.content, out.client_id
@@ -322,14 +376,36 @@ class Chat:
             self._emit("conversation_started", conversationId=conversation_id)
         self._emit("message_sent", message=out.content, conversationId=conversation_id)
         reply = response.get("reply")
-        content = str(reply.get("content", "")) if isinstance(reply, dict) else ""
-        sources = (reply.get("sources") or []) if isinstance(reply, dict) else []
-        self.transcript.message("assistant", content, after=out.bubble, sources=sources)
-        self._emit("message_received", message=content, conversationId=conversation_id)
+        # No reply while a person is asked for or answers (their answer comes on the stream); a
+        # reply the stream brought first is shown already.
+        if isinstance(reply, dict) and reply.get("messageId") not in self.seen:
+            self.seen.add(str(reply.get("messageId", "")))
+            content = str(reply.get("content", ""))
+            bubble = self.transcript.message(
+                "assistant", content, after=out.bubble, sources=reply.get("sources") or []
+            )
+            self.received(content)
+            if response.get("handoffOffered"):
+                self.listener.handoff_offered(after=bubble)
+        mode = response.get("mode")
+        if isinstance(mode, str):
+            self.listener.mode_changed(mode)
         if response.get("leadCaptured") and not self.lead_emitted:
             self.lead_emitted = True
             self._save()
             self._emit("lead_captured", conversationId=conversation_id)
+
+    def received(self, content: str) -> None:
+        """An answer is shown: `message_received`."""
+        self._emit("message_received", message=content, conversationId=self.conversation_id or "")
+
+    def ended_elsewhere(self, notice: str) -> None:
+        """The conversation was ended on the server (the owner closed it): say so; the visitor's
+        next message starts a new one."""
+        self.transcript.notice(notice)
+        self._forget_conversation()
+        self._save()
+        self.on_change()
 
     def _emit(self, name: ClientEventName, **fields: Any) -> None:
         # The event models load after the widget is ready (see `FrameController.start`).
@@ -340,6 +416,8 @@ class Chat:
     # -- state -------------------------------------------------------------------------------
 
     def _forget_conversation(self) -> None:
+        if self.conversation_id is not None:
+            self.listener.conversation_gone()
         self.conversation_id = None
         self.token = None
         self.user_id = None

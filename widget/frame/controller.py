@@ -33,7 +33,9 @@ from widget.contracts.protocol import (
 from widget.frame.api import ChatApi
 from widget.frame.chat import Chat
 from widget.frame.interfaces import KeyValueStorage, Panel, Shim, TranscriptView
+from widget.frame.live import Live
 from widget.frame.store import ConversationStore
+from widget.frame.stream import OpenStream
 
 DEFAULT_WELCOME = "Hi! How can we help you today?"
 # The host page un-hides the frame in its own process; until that reaches ours the textbox cannot
@@ -51,8 +53,12 @@ class FrameController:
         api: ChatApi,
         storage: KeyValueStorage | None,
         later: Callable[[Callable[[], None]], None],
+        open_stream: OpenStream | None = None,
+        *,
+        stream_delay: float | None = None,
     ) -> None:
-        """`storage` is None where the frame has none; `later(f)` runs `f` after this task."""
+        """`storage` is None where the frame has none; `later(f)` runs `f` after this task;
+        `open_stream` None: no live stream (a person's replies show on the next reload)."""
         self.bus: EventBus[ClientEventName] = EventBus(CLIENT_EVENT_NAMES)
         self.shim = shim
         self.panel = panel
@@ -75,6 +81,7 @@ class FrameController:
             on_change=self._on_chat_change,
             report=lambda text: self.shim.post(Report(type="report", text=text)),
         )
+        self.live = Live(self.chat, api, panel, transcript, open_stream, stream_delay=stream_delay)
 
     def start(self) -> None:
         # One task from here to connect(): no visitor input can slip between the two senders.
@@ -82,6 +89,7 @@ class FrameController:
         self.shim.connect(self.handle)
         self.chat.restore(drafts)
         self.panel.show_loaded()
+        self.live.boot()
         self.shim.post(Ready(type="ready"))
         # pydantic and the event models load just after ready, not before: a quarter of a second
         # of the frame's start (`make bench`). An event that comes first loads them itself.
@@ -143,6 +151,10 @@ class FrameController:
 
     def retry(self) -> None:
         self.chat.retry()
+
+    def ask_for_person(self) -> None:
+        """ "Talk to a person" (the panel's button, or the offer in the transcript)."""
+        self.live.ask_for_person()
 
     def start_over(self) -> None:
         """The visible "New conversation" action."""

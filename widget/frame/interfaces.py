@@ -63,6 +63,11 @@ class Panel(Protocol):
 
     def show_new_conversation(self, shown: bool) -> None: ...
 
+    def show_mode(self, mode: str) -> None:
+        """The conversation's mode: "agent" offers "Talk to a person"; "waiting" says a person
+        has been asked for; "person": a person answers (neither)."""
+        ...
+
 
 class TranscriptView(Protocol):
     """The transcript (a `log`); a bubble is whatever `message` returns, handed back as is."""
@@ -75,8 +80,14 @@ class TranscriptView(Protocol):
         after: Any = None,
         pending: bool = False,
         sources: Sequence[Source] = (),
+        author: str | None = None,
     ) -> Any:
-        """A bubble; an agent's reply drawn from documents lists them (`sources`) under it."""
+        """A bubble; an agent's reply drawn from documents lists them (`sources`) under it; a
+        person's message names them (`author`)."""
+        ...
+
+    def offer_handoff(self, label: str, *, after: Any) -> None:
+        """A "Talk to a person" button in the transcript, after the reply that offers it."""
         ...
 
     def notice(self, text: str) -> Any: ...

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from widget.frame.live_text import STRINGS
+
 # The composer grows with its text up to this height (px), then scrolls.
 MAX_COMPOSER_HEIGHT = 120
 
@@ -20,6 +22,21 @@ class DomPanel:
         self.composer = element("composer")
         self.textbox = element("message")
         self.new_button = element("new-conversation")
+        # A person in the conversation: "Talk to a person" beside the composer, and the status
+        # line while one is asked for. Built here, not in frame.html: it needs Python to work.
+        self.live_bar = document.createElement("div")
+        self.live_bar.className = "live-bar"
+        self.live_status = document.createElement("p")
+        self.live_status.className = "live-status"
+        self.live_status.setAttribute("role", "status")
+        self.talk_button = document.createElement("button")
+        self.talk_button.type = "button"
+        self.talk_button.className = "talk-button"
+        self.talk_button.id = "talk-to-person"
+        self.talk_button.textContent = STRINGS["talk_to_person"]
+        self.talk_button.hidden = True
+        self.live_bar.append(self.live_status, self.talk_button)
+        self.composer.before(self.live_bar)
 
     def show_loaded(self) -> None:
         self.status.hidden = True
@@ -43,6 +60,10 @@ class DomPanel:
 
     def show_new_conversation(self, shown: bool) -> None:
         self.new_button.hidden = not shown
+
+    def show_mode(self, mode: str) -> None:
+        self.talk_button.hidden = mode != "agent"
+        self.live_status.textContent = STRINGS["waiting"] if mode == "waiting" else ""
 
     def autosize(self) -> None:
         self.textbox.style.height = "auto"

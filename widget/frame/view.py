@@ -25,14 +25,23 @@ class Transcript:
         after: Any = None,
         pending: bool = False,
         sources: Sequence[Source] = (),
+        author: str | None = None,
     ) -> Any:
         bubble = self.document.createElement("div")
         bubble.className = f"msg {role}" + (" pending" if pending else "")
-        label = "You" if role == "user" else "Assistant"
-        hidden = self.document.createElement("span")
-        hidden.className = "visually-hidden"
-        hidden.textContent = f"{label}: "
-        bubble.appendChild(hidden)
+        if author is not None:
+            # A person wrote it: their name (or "Support team") heads the bubble, read out too.
+            bubble.classList.add("person")
+            name = self.document.createElement("span")
+            name.className = "author"
+            name.textContent = author
+            bubble.appendChild(name)
+        else:
+            label = "You" if role == "user" else "Assistant"
+            hidden = self.document.createElement("span")
+            hidden.className = "visually-hidden"
+            hidden.textContent = f"{label}: "
+            bubble.appendChild(hidden)
         for part in segments(text):
             if part.href is None:
                 bubble.appendChild(self.document.createTextNode(part.text))
@@ -67,6 +76,14 @@ class Transcript:
             else:
                 line.appendChild(self.document.createTextNode(source["label"]))
         return line
+
+    def offer_handoff(self, label: str, *, after: Any) -> None:
+        """The transcript's click listener (`widget.frame.app`) handles the button."""
+        button = self.document.createElement("button")
+        button.type = "button"
+        button.className = "offer-handoff"
+        button.textContent = label
+        self._place(button, after)
 
     def notice(self, text: str) -> Any:
         note = self.document.createElement("p")
