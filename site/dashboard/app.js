@@ -3,6 +3,7 @@ import { adminKey, api, whenUnauthorized } from "./api.js";
 import { h } from "./dom.js";
 import * as agentPage from "./pages/agent.js";
 import * as conversationsPage from "./pages/conversations.js";
+import * as inboxPage from "./pages/inbox.js";
 import * as installPage from "./pages/install.js";
 import * as knowledgePage from "./pages/knowledge.js";
 import * as leadsPage from "./pages/leads.js";
@@ -12,6 +13,7 @@ const ROUTES = {
   install: { title: "Install", group: "Your agent", page: installPage },
   agent: { title: "Agent", group: "Your agent", page: agentPage },
   knowledge: { title: "Knowledge", group: "Your agent", page: knowledgePage },
+  inbox: { title: "Inbox", group: "Activity", page: inboxPage },
   leads: { title: "Leads", group: "Activity", page: leadsPage },
   conversations: { title: "Conversations", group: "Activity", page: conversationsPage },
   webhooks: { title: "Webhooks", group: "Settings", page: webhooksPage },

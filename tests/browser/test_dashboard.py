@@ -37,7 +37,7 @@ from tests.browser.conftest import (
 )
 from tests.server.agents.test_training_website import GatedRoutes
 
-NAV = ("Install", "Agent", "Knowledge", "Leads", "Conversations", "Webhooks")
+NAV = ("Install", "Agent", "Knowledge", "Inbox", "Leads", "Conversations", "Webhooks")
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_COMPANY = "<b onmouseover=alert(2)>Evil</b> Corp"
 RECEIVER_REPLY = b"ok from receiver"
