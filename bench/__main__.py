@@ -19,6 +19,7 @@ from typing import Any
 from bench import (
     answer_quality,
     browser,
+    live_reply,
     page_cost,
     pages,
     retrieval,
@@ -39,6 +40,7 @@ class Plan:
     chat_concurrent: int  # conversations at once, 10 messages each
     deliveries: int
     several_workers: int
+    live_replies: int  # owner replies to the visitor's screen, one at a time
 
 
 FULL = Plan(
@@ -49,6 +51,7 @@ FULL = Plan(
     chat_concurrent=50,
     deliveries=3000,
     several_workers=2,
+    live_replies=30,
 )
 QUICK = Plan(
     runs=2,
@@ -58,6 +61,7 @@ QUICK = Plan(
     chat_concurrent=50,
     deliveries=1000,
     several_workers=2,
+    live_replies=10,
 )
 
 
@@ -524,6 +528,8 @@ def run(plan: Plan) -> list[Row]:
                 events = measure_events(pw, tmp, with_url, floor_url, plan)
                 log("page cost: hero LCP through a shared link, first chat")
                 cost = page_cost.measure(pw, tmp, server.url, host, plan.runs, log)
+                log(f"live: {plan.live_replies} owner replies to the visitor's screen")
+                live = live_reply.measure(pw, tmp, server.url, with_url, plan.live_replies)
             log("server: chat round trips, then webhook deliveries")
             load = measure_server(tmp, server, plan)
             log("server: chat while a large training runs")
@@ -539,6 +545,7 @@ def run(plan: Plan) -> list[Row]:
     )
     rows.append(training_load.row(training))
     rows += page_cost.rows(cost, median(boot.floor_cold))
+    rows += live_reply.rows(live)
     return rows
 
 

@@ -12,14 +12,23 @@ from fastapi import FastAPI
 from tests.frame.fakes import FakePanel, FakeShim, FakeTranscript, MemoryStorage, Network
 from widget.frame.api import ChatApi
 from widget.frame.controller import FrameController
+from widget.frame.stream import OpenStream
 
 
 class Frame:
     """One frame document: its fake browser parts and the controller, started."""
 
     def __init__(
-        self, network: Network, storage: MemoryStorage | None, shim: FakeShim, panel: FakePanel
+        self,
+        network: Network,
+        storage: MemoryStorage | None,
+        shim: FakeShim,
+        panel: FakePanel,
+        *,
+        base: str = "http://widget.test/v1",
+        open_stream: OpenStream | None = None,
     ) -> None:
+        """`open_stream`: the live stream's transport (none: no stream)."""
         self.shim = shim
         self.panel = panel
         self.transcript = FakeTranscript()
@@ -29,9 +38,11 @@ class Frame:
             shim,
             panel,
             self.transcript,
-            ChatApi(network, base="http://widget.test/v1"),
+            ChatApi(network, base=base),
             storage,
             self.later.append,
+            open_stream,
+            stream_delay=0.05,
         )
 
     @property
