@@ -63,27 +63,26 @@ class LeadRef(TypedDict):
 
 class SendMessageResponse(TypedDict):
     """200 to a sent message: the agent's reply, and the lead when this message captured one.
-    While a person is asked for or answers (`mode` "waiting" or "person") the AI is silent:
-    `reply` is None, and a person's answer comes on the stream. `handoffOffered`: the agent
-    could not answer and offers a person."""
+    `reply` is None while a person is asked for or handles the conversation (`mode` "waiting"
+    or "person"): a person's reply then comes on the conversation's stream. `handoffOffered`:
+    the agent could not answer and offers a person (POST .../handoff)."""
 
     reply: Reply | None
     leadCaptured: LeadRef | None
-    mode: str
-    handoffOffered: bool
+    mode: NotRequired[str]
+    handoffOffered: NotRequired[bool]
 
 
 class Author(TypedDict):
-    """Who wrote a message: "agent" (the AI), "person" (the owner's team), "visitor"; a
-    person's name when they gave one."""
+    """Who wrote a message: kind "agent" (the AI), "person" (the owner's team) or "visitor"."""
 
     kind: str
     name: str | None
 
 
 class TranscriptMessage(TypedDict):
-    """A message of the transcript, and of the stream's `message` events; `eventId` is the
-    stream's id for it (a decimal string, rising)."""
+    """A message of the transcript, and of the stream's `message` events (`eventId` is its
+    event id there: resume after it with Last-Event-ID)."""
 
     messageId: str
     role: str
@@ -103,9 +102,9 @@ class Transcript(TypedDict):
     mode: str
 
 
-class HandoffResponse(TypedDict):
-    """200 to `POST /v1/conversations/{conversationId}/handoff`: the notice that a person has
-    been asked, or None when one was asked already."""
+class Handoff(TypedDict):
+    """200 to `POST /v1/conversations/{conversationId}/handoff`: the mode, and the notice it
+    stored (None when a person had already been asked for)."""
 
     mode: str
     message: TranscriptMessage | None

@@ -14,7 +14,7 @@ from typing import Any, cast
 from widget.contracts.chat import (
     Ended,
     ErrorBody,
-    HandoffResponse,
+    Handoff,
     Identity,
     SendMessageRequest,
     SendMessageResponse,
@@ -65,10 +65,10 @@ class ChatApi:
         path = f"/conversations/{conversation_id}/messages"
         return cast(Transcript, await self._call("GET", path, token=token))
 
-    async def handoff(self, conversation_id: str, token: str) -> HandoffResponse:
+    async def handoff(self, conversation_id: str, token: str) -> Handoff:
         """Ask for a person; the AI is silent until they hand the conversation back."""
         path = f"/conversations/{conversation_id}/handoff"
-        return cast(HandoffResponse, await self._call("POST", path, token=token, body={}))
+        return cast(Handoff, await self._call("POST", path, token=token, body={}))
 
     async def end(self, conversation_id: str, token: str) -> Ended:
         path = f"/conversations/{conversation_id}/end"
