@@ -28,6 +28,20 @@ LEADS: list[tuple[str, tuple[str, str | None, str | None, str | None]]] = [
     ("I'm Jane Doe, jane@acme.com", ("jane@acme.com", "Jane Doe", None, None)),
     ("my name is jane and my email is jane@acme.com", ("jane@acme.com", "Jane", None, None)),
     ("Jane Doe, jane@acme.com", ("jane@acme.com", "Jane Doe", None, None)),
+    # Introductions in the other languages the agent answers in.
+    ("Ich bin Jana Weber, jana@example.de", ("jana@example.de", "Jana Weber", None, None)),
+    ("Mein Name ist Jana Weber. jana@example.de", ("jana@example.de", "Jana Weber", None, None)),
+    ("Hallo, hier ist Jana Weber: jana@example.de", ("jana@example.de", "Jana Weber", None, None)),
+    (
+        "Je m'appelle Marie Dupont, marie@example.fr",
+        ("marie@example.fr", "Marie Dupont", None, None),
+    ),
+    (
+        "Bonjour, je suis Marie Dupont. marie@example.fr",
+        ("marie@example.fr", "Marie Dupont", None, None),
+    ),
+    ("Hola, soy Lucía García, lucia@example.es", ("lucia@example.es", "Lucía García", None, None)),
+    ("Me llamo Lucía y mi correo es lucia@example.es", ("lucia@example.es", "Lucía", None, None)),
     ("Jane Doe <jane@acme.com>", ("jane@acme.com", "Jane Doe", None, None)),
     ("jane doe, jane@acme.com", ("jane@acme.com", "Jane Doe", None, None)),
     ("jane@acme.com (Jane Doe)", ("jane@acme.com", "Jane Doe", None, None)),

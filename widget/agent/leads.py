@@ -288,6 +288,9 @@ _NOT_NAME = STOPWORDS | frozenset(
     cfo coo founder owner engineer developer director email mail phone mobile tel number company
     monday tuesday wednesday thursday friday saturday sunday today tomorrow
     january february march april may june july august september october november december
+    ich bin mein meine hallo guten tag danke grüße gruß von bei und hier
+    je suis moi mon ma bonjour salut merci cordialement de chez et
+    yo soy mi hola buenos buenas gracias saludos del con y
     """)
 )
 
@@ -320,12 +323,16 @@ def _is_initial(word: str) -> bool:
 _NAME_WORDS = r"[^\W\d_][\w'\u2019.-]*(?:[ \t]+[^\W\d_][\w'\u2019.-]*){0,4}"
 
 _EXPLICIT_NAME = re.compile(
-    r"(?:\bmy\s+(?:full\s+)?name\s+is|\bmy\s+name's|(?<![\w ])name\s*[:=])[ \t]*"
+    r"(?:\bmy\s+(?:full\s+)?name\s+is|\bmy\s+name's|(?<![\w ])name\s*[:=]"
+    # German, French and Spanish, the other languages the agent answers in.
+    r"|\bmein\s+name\s+ist|\bich\s+hei(?:ß|ss)e|\bje\s+m'?\s*appelle|\bje\s+m\u2019appelle"
+    r"|\bmon\s+nom\s+est|\bme\s+llamo|\bmi\s+nombre\s+es)[ \t]*"
     rf"(?P<name>{_NAME_WORDS})",
     re.IGNORECASE,
 )
 _INTRODUCTION = re.compile(
-    r"(?:\bI'?m|\bI\u2019m|\bI\s+am|\bthis\s+is|\bit'?s|\bit\u2019s|\bhere\s+is|\bhere's|\bcall\s+me)"
+    r"(?:\bI'?m|\bI\u2019m|\bI\s+am|\bthis\s+is|\bit'?s|\bit\u2019s|\bhere\s+is|\bhere's|\bcall\s+me"
+    r"|\bich\s+bin|\bhier\s+ist|\bje\s+suis|\bc'est|\bc\u2019est|\bsoy|\baqu[ií]\s+(?:est[aá]|habla))"
     rf"[ \t]+(?P<name>{_NAME_WORDS})",
     re.IGNORECASE,
 )

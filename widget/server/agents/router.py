@@ -334,7 +334,10 @@ def remove_agent(
     """Delete the agent and everything that hangs on it: conversations, messages, leads,
     knowledge, trainings, CRM integrations; its unsent webhook deliveries are cancelled. A second
     delete is a 404."""
-    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
+    with (
+        writer_turn(settings.database_busy_timeout, sessions=sessions),
+        transaction(sessions) as session,
+    ):
         deleted = delete_agent(session, agent_id)
     if deleted is None:
         raise ApiError(404, "not_found", f"No agent {agent_id!r}: it never existed or is deleted.")

@@ -61,7 +61,10 @@ def delete_document(
     settings: SettingsDep,
 ) -> KnowledgeDeleted:
     """Take one document out of the agent's knowledge."""
-    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
+    with (
+        writer_turn(settings.database_busy_timeout, sessions=sessions),
+        transaction(sessions) as session,
+    ):
         if session.get(Agent, agent_id) is None:
             raise _no_agent(agent_id)
         removed = delete_knowledge(session, agent_id, source, name)
@@ -77,7 +80,10 @@ def delete_source(
     agent_id: AgentId, source: Source, sessions: SessionsDep, settings: SettingsDep
 ) -> KnowledgeDeleted:
     """Take a whole source, every document of it, out of the agent's knowledge."""
-    with writer_turn(settings.database_busy_timeout), transaction(sessions) as session:
+    with (
+        writer_turn(settings.database_busy_timeout, sessions=sessions),
+        transaction(sessions) as session,
+    ):
         if session.get(Agent, agent_id) is None:
             raise _no_agent(agent_id)
         removed = delete_knowledge(session, agent_id, source)

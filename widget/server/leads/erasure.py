@@ -139,7 +139,7 @@ def delete_conversation(
     sessions: sessionmaker[Session], busy_timeout: float, conversation_id: str
 ) -> ErasedOut | None:
     """The owner's delete of one conversation; None when there is no such conversation."""
-    with writer_turn(busy_timeout), transaction(sessions) as session:
+    with writer_turn(busy_timeout, sessions=sessions), transaction(sessions) as session:
         if session.get(Conversation, conversation_id) is None:
             return None
         reason = f"erased: the owner deleted conversation {conversation_id}"
@@ -150,7 +150,7 @@ def delete_lead(
     sessions: sessionmaker[Session], busy_timeout: float, lead_id: str
 ) -> ErasedOut | None:
     """The owner's delete of one lead; None when there is no such lead."""
-    with writer_turn(busy_timeout), transaction(sessions) as session:
+    with writer_turn(busy_timeout, sessions=sessions), transaction(sessions) as session:
         if session.get(Lead, lead_id) is None:
             return None
         return erased_out(
@@ -166,7 +166,7 @@ def erase_visitor(
     conversation_id: str | None,
 ) -> ErasedOut:
     """Everything of one visitor (see `visitor_conversations`); zero counts when nothing is left."""
-    with writer_turn(busy_timeout), transaction(sessions) as session:
+    with writer_turn(busy_timeout, sessions=sessions), transaction(sessions) as session:
         found = visitor_conversations(session, email=email, conversation_id=conversation_id)
         # The reason is shown in the delivery log: it names no address.
         return erased_out(

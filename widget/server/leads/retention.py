@@ -45,7 +45,7 @@ def sweep(
         cutoff = now - timedelta(days=days)
         reason = f"erased: older than the agent's retention of {days} days"
         while True:
-            with writer_turn(busy_timeout), transaction(sessions) as session:
+            with writer_turn(busy_timeout, sessions=sessions), transaction(sessions) as session:
                 expired = list(
                     session.scalars(
                         select(Conversation.id)
