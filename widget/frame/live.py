@@ -86,6 +86,7 @@ class Live:
         self._set_mode("waiting")  # at once: the button goes, the status line says what is next
         try:
             conversation_id, token = await chat.ensure_conversation()
+            self._set_mode("waiting")  # a conversation just started says "agent" meanwhile
             answer = await self.api.handoff(conversation_id, token)
         except (ServerUnreachable, ApiError):
             self._set_mode("agent")
