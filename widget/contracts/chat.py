@@ -62,18 +62,35 @@ class LeadRef(TypedDict):
 
 
 class SendMessageResponse(TypedDict):
-    """200 to a sent message: the agent's reply, and the lead when this message captured one."""
+    """200 to a sent message: the agent's reply, and the lead when this message captured one.
+    `reply` is None while a person is asked for or handles the conversation (`mode` "waiting"
+    or "person"): a person's reply then comes on the conversation's stream. `handoffOffered`:
+    the agent could not answer and offers a person (POST .../handoff)."""
 
-    reply: Reply
+    reply: Reply | None
     leadCaptured: LeadRef | None
+    mode: NotRequired[str]
+    handoffOffered: NotRequired[bool]
+
+
+class Author(TypedDict):
+    """Who wrote a message: kind "agent" (the AI), "person" (the owner's team) or "visitor"."""
+
+    kind: str
+    name: str | None
 
 
 class TranscriptMessage(TypedDict):
+    """A message of the transcript, and of the stream's `message` events (`eventId` is its
+    event id there: resume after it with Last-Event-ID)."""
+
     messageId: str
     role: str
     content: str
     createdAt: str
     sources: list[Source]
+    author: Author
+    eventId: str
 
 
 class Transcript(TypedDict):
@@ -82,6 +99,15 @@ class Transcript(TypedDict):
     conversationId: str
     messages: list[TranscriptMessage]
     ended: bool
+    mode: str
+
+
+class Handoff(TypedDict):
+    """200 to `POST /v1/conversations/{conversationId}/handoff`: the mode, and the notice it
+    stored (None when a person had already been asked for)."""
+
+    mode: str
+    message: TranscriptMessage | None
 
 
 class Ended(TypedDict):
