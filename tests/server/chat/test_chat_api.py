@@ -259,7 +259,13 @@ def test_events_are_raised_in_order_with_the_seed_fields(
     assert started["agentId"] == "ag_demo"
     user, assistant = events[1][1], events[2][1]
     assert set(user) == {
-        "messageId", "conversationId", "agentId", "role", "content", "createdAt", "author"
+        "messageId",
+        "conversationId",
+        "agentId",
+        "role",
+        "content",
+        "createdAt",
+        "author",
     }  # fmt: skip  (author: added beside the seed's fields)
     assert (user["role"], user["content"]) == ("user", "Hello there")
     assert user["author"] == {"kind": "visitor", "name": None}

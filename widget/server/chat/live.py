@@ -47,11 +47,16 @@ class Broadcaster:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: dict[str, set[asyncio.Event]] = {}
+        # Set when the app shuts down: every stream ends, so the server does not wait on them.
+        self.closing = False
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self.closing = False
 
     def stop(self) -> None:
+        self.closing = True
+        self._wake(INBOX)
         self._loop = None
 
     def publish(self, conversation_id: str) -> None:

@@ -121,7 +121,7 @@ class TranscriptOut(ApiModel):
     conversation_id: str
     messages: list[MessageOut]
     ended: bool
-    mode: Mode
+    mode: Mode = "agent"
 
 
 class HandoffOut(ApiModel):

@@ -96,7 +96,7 @@ async def visitor_events(
             else await run_in_threadpool(current_end, sessions, conversation_id)
         )
         sent_mode: tuple[Mode, str | None] | None = None
-        while True:
+        while not broadcaster.closing:
             wake.clear()
             snapshot = await run_in_threadpool(read_after, sessions, conversation_id, cursor)
             if snapshot is None:

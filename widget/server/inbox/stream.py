@@ -45,7 +45,7 @@ async def inbox_events(
         cursor = event_time(last_event_id) if last_event_id is not None else utcnow()
         start = cursor
         sent: dict[str, datetime] = {}
-        while True:
+        while not broadcaster.closing:
             wake.clear()
             rows = await run_in_threadpool(changed_since, sessions, cursor - OVERLAP, agent_id)
             for item, at in rows:
