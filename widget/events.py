@@ -270,6 +270,14 @@ class ConversationEndedData(EventModel):
     ended_at: Timestamp
 
 
+class MessageAuthor(EventModel):
+    """Added beside the specified fields: who wrote a message. A person of the owner's team
+    writes with role "assistant", as the agent does."""
+
+    kind: Literal["agent", "person", "visitor"]
+    name: str | None = None
+
+
 class MessageSentData(EventModel):
     message_id: Identifier
     conversation_id: Identifier
@@ -277,6 +285,8 @@ class MessageSentData(EventModel):
     role: Literal["user", "assistant"]
     content: str
     created_at: Timestamp
+    # Added (issue 16); left out of the body when unknown, so the specified shape stays exact.
+    author: MessageAuthor | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class AgentUpdatedData(EventModel):

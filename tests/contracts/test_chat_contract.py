@@ -37,6 +37,7 @@ PAIRS = [
     (chat.SendMessageResponse, "SendMessageOut", "serialization"),
     (chat.Transcript, "TranscriptOut", "serialization"),
     (chat.Ended, "EndedOut", "serialization"),
+    (chat.Handoff, "HandoffOut", "serialization"),
     (chat.PublicAgent, "PublicAgentOut", "serialization"),
 ]
 
@@ -100,7 +101,7 @@ def test_nested_bodies_are_compared_too() -> None:
     schema = _server_model("SendMessageOut").model_json_schema(by_alias=True, mode="serialization")
     assert _assert_same(chat.SendMessageResponse, schema, schema["$defs"], "reply") == 4
     transcript = _server_model("TranscriptOut").model_json_schema(by_alias=True)
-    assert _assert_same(chat.Transcript, transcript, transcript["$defs"], "transcript") == 3
+    assert _assert_same(chat.Transcript, transcript, transcript["$defs"], "transcript") == 4
 
 
 def test_error_body_is_the_servers() -> None:

@@ -31,6 +31,8 @@ from schemathesis.core.failures import Failure
 VISITOR_PATHS = (
     "/v1/conversations/{conversation_id}/messages",
     "/v1/conversations/{conversation_id}/end",
+    "/v1/conversations/{conversation_id}/handoff",
+    "/v1/conversations/{conversation_id}/stream",
 )
 DESTINATION_OPERATIONS = (
     ("POST", "/v1/webhooks"),

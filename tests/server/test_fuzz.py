@@ -81,6 +81,11 @@ def test_every_operation_answers_as_its_document_says(
         # token are tested directly (tests/server/test_openapi.py and the router tests).
         "--exclude-checks",
         "ignored_auth,missing_required_header",
+        # The live streams (Server-Sent Events) answer 200 and then stay open by design, so a
+        # fuzzed request would wait for its timeout; their refusals and their events are tested
+        # in tests/server/chat/test_stream.py and tests/server/inbox/test_inbox.py.
+        "--exclude-path-regex",
+        r"/stream$",
         "--max-examples",
         str(EXAMPLES),
         "--max-time",
@@ -117,4 +122,5 @@ def test_every_operation_answers_as_its_document_says(
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
-    assert "41/41" in output or "Tested: 41" in output, output
+    # 48 operations, less the two streams.
+    assert "46/46" in output or "Tested: 46" in output, output

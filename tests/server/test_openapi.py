@@ -11,6 +11,12 @@ import pytest
 ERROR_SCHEMA = "#/components/schemas/ErrorBody"
 # Routes anyone may call: starting a conversation and the agent's public card.
 PUBLIC = {("post", "/v1/conversations"), ("get", "/v1/agents/{agent_id}/public")}
+# What the owner's team does with a conversation: admin routes below the visitor's paths.
+ADMIN_CONVERSATION_ACTIONS = {
+    ("post", "/v1/conversations/{conversation_id}/replies"),
+    ("post", "/v1/conversations/{conversation_id}/handback"),
+    ("post", "/v1/conversations/{conversation_id}/close"),
+}
 
 
 def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -66,8 +72,9 @@ def test_every_operation_describes_its_answer_security_and_errors(
         if (method, path) in PUBLIC:
             if security:
                 problems.append(f"{name}: a public route asks for {security}")
-        elif path.startswith("/v1/conversations/{conversation_id}/") or path.endswith(
-            "/{conversation_id}/messages"
+        elif (method, path) not in ADMIN_CONVERSATION_ACTIONS and (
+            path.startswith("/v1/conversations/{conversation_id}/")
+            or path.endswith("/{conversation_id}/messages")
         ):
             if security != [{"visitorToken": []}]:
                 problems.append(f"{name}: expected the visitor token, got {security}")

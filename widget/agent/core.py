@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 import httpx
 
 from widget.agent.answers import Answer, Source, answer_from, relevant_hits, sources_of
+from widget.agent.handoff import offer_person
 from widget.agent.knowledge import KnowledgeIndex, tokenize
 from widget.agent.language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, detect_language
 from widget.agent.leads import (
@@ -73,6 +74,8 @@ class AgentReply:
     lead: LeadDetails | None = None
     sources: list[Source] = field(default_factory=list)
     language: str = "en"
+    # True when the agent could not answer and offered the visitor a person instead.
+    handoff_offered: bool = False
 
 
 class Agent(Protocol):
@@ -205,6 +208,11 @@ class RuleAgent:
             sources = list(answer.sources) if answer is not None else []
             return AgentReply(content, lead, sources, language)
 
+        def refuse(content: str) -> AgentReply:
+            # Out of scope: the visitor may ask for a person instead (the server hands over).
+            offer = offer_person(phrases.language)
+            return AgentReply(f"{content} {offer}", None, [], language, handoff_offered=True)
+
         def look_up(query: str) -> Answer | None:
             return answer_from(knowledge, query, language)
 
@@ -251,7 +259,7 @@ class RuleAgent:
                 # words. Not "can I pay with bitcoin?", whose point is a word the knowledge lacks.
                 answer = look_up(f"{after_greeting} {kind.query_terms}")
             if wants_answer and answer is None and says_more:
-                steer = f"{phrases.no_information} {steer}"
+                return refuse(f"{phrases.no_information} {steer}")
             if answer is None:
                 return say(steer)
             return say(f"{answer.text}\n\n{steer}", answer)
@@ -260,8 +268,8 @@ class RuleAgent:
         if answer is not None:
             return say(answer.text, answer)
         if known is not None:
-            return say(phrases.dont_know_with_email.format(email=known.email))
-        return say(phrases.dont_know)
+            return refuse(phrases.dont_know_with_email.format(email=known.email))
+        return refuse(phrases.dont_know)
 
     @staticmethod
     def _greeting(config: AgentConfig, phrases: Phrases, after_greeting: str) -> str:

@@ -99,7 +99,7 @@ class Transcript(TypedDict):
     conversationId: str
     messages: list[TranscriptMessage]
     ended: bool
-    mode: str
+    mode: NotRequired[str]
 
 
 class Handoff(TypedDict):

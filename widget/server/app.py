@@ -29,15 +29,18 @@ from widget.server.agents.language_preload import LanguagePreload
 from widget.server.agents.seed import seed_demo
 from widget.server.chat import router as chat_router
 from widget.server.chat.idle import IdleSweeper
+from widget.server.chat.live import ChangePoller, broadcaster_for
 from widget.server.core import static
 from widget.server.core.body_limits import BodyLimitMiddleware, BodyLimits
 from widget.server.core.config import Settings
 from widget.server.core.db import make_engine, make_sessionmaker
 from widget.server.core.errors import install_error_handlers
 from widget.server.core.migrate import upgrade_schema
+from widget.server.core.notify import CHAT_CHANNEL, NotificationListener
 from widget.server.core.services import Service, call_maybe_async
 from widget.server.crm import router as crm_router
 from widget.server.dashboard import pages as dashboard_pages
+from widget.server.inbox import router as inbox_router
 from widget.server.leads import router as leads_router
 from widget.server.webhooks import router as webhooks_router
 from widget.server.workers import make_workers
@@ -86,6 +89,19 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
         # The language model loads at start, so the first question does not wait for it.
         LanguagePreload(),
     ]
+    # Live delivery to the streams of this process: its broadcaster, fed by this process's
+    # commits, by every process's NOTIFY on PostgreSQL, or by a slow poll of a shared SQLite file.
+    # It runs in every API process, --api-only too.
+    broadcaster = broadcaster_for(engine)
+    services.append(broadcaster)
+    if engine.dialect.name == "postgresql":
+        services.append(
+            NotificationListener(
+                engine, {}, {CHAT_CHANNEL: broadcaster.publish}, name="chat-listener"
+            )
+        )
+    else:
+        services.append(ChangePoller(sessions, broadcaster, settings.live_poll_seconds))
     # Deliveries, CRM actions and trainings run here (unless they run in `python -m widget worker`
     # processes only) and in any worker process on the same database.
     app.state.workers = None
@@ -99,6 +115,7 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
     app.include_router(training_router.router)
     app.include_router(sources_router.router)
     app.include_router(leads_router.router)
+    app.include_router(inbox_router.router)
     app.include_router(webhooks_router.router)
     app.include_router(webhooks_router.events_router)
     app.include_router(crm_router.router)

@@ -1,5 +1,6 @@
 """The background workers of one process: webhook deliveries and CRM actions, trainings, retention
-(conversations and leads past their agent's `retentionDays`), and on PostgreSQL the listener that
+(conversations and leads past their agent's `retentionDays`), the nobody-there notices
+(`widget.server.chat.unanswered`), and on PostgreSQL the listener that
 wakes them when another process commits work.
 
 `serve` runs them inside the app (unless `--api-only` / `WIDGET_BACKGROUND_WORKERS=0`), and
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from widget.server.agents.training_jobs import TrainingWorker
 from widget.server.agents.training_wakeups import wake_training_workers
+from widget.server.chat.unanswered import UnansweredWorker
 from widget.server.core.config import Settings
 from widget.server.core.notify import OUTBOX_CHANNEL, TRAINING_CHANNEL, NotificationListener
 from widget.server.core.services import Service
@@ -30,11 +32,12 @@ class Workers:
     delivery: DeliveryWorker
     training: TrainingWorker
     retention: RetentionWorker
+    unanswered: UnansweredWorker
     listener: NotificationListener | None
 
     def services(self) -> list[Service]:
         """In start order: the listener last, so that its first wake finds the workers running."""
-        services: list[Service] = [self.delivery, self.training, self.retention]
+        services: list[Service] = [self.delivery, self.training, self.retention, self.unanswered]
         if self.listener is not None:
             services.append(self.listener)
         return services
@@ -60,9 +63,14 @@ def make_workers(
     )
     training = TrainingWorker.from_settings(settings, sessions, worker_id=delivery.worker_id)
     retention = RetentionWorker(sessions, busy_timeout=settings.database_busy_timeout)
+    unanswered = UnansweredWorker(
+        sessions,
+        poll_interval=settings.unanswered_poll_seconds,
+        busy_timeout=settings.database_busy_timeout,
+    )
     listener = None
     if engine.dialect.name == "postgresql":
         listener = NotificationListener(
             engine, {OUTBOX_CHANNEL: wake_workers, TRAINING_CHANNEL: wake_training_workers}
         )
-    return Workers(delivery, training, retention, listener)
+    return Workers(delivery, training, retention, unanswered, listener)

@@ -42,8 +42,9 @@ def test_a_conversation_from_start_to_transcript(client: httpx.Client, start: St
     response = send(client, conversation_id, auth, "How do I install the widget?")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"reply", "leadCaptured"}
+    assert set(body) == {"reply", "leadCaptured", "mode", "handoffOffered"}  # the last two: added
     assert body["leadCaptured"] is None
+    assert (body["mode"], body["handoffOffered"]) == ("agent", False)
     reply = body["reply"]
     assert set(reply) == {"messageId", "content", "createdAt", "sources"}  # sources: added
     assert reply["messageId"].startswith("msg_")
@@ -92,7 +93,12 @@ def test_visitor_tokens_are_checked(client: httpx.Client, start: Start) -> None:
 
     # Nothing the refused calls sent was stored, and the conversation is still open.
     transcript = client.get(f"/v1/conversations/{conversation_id}/messages", headers=auth).json()
-    assert transcript == {"conversationId": conversation_id, "messages": [], "ended": False}
+    assert transcript == {
+        "conversationId": conversation_id,
+        "messages": [],
+        "ended": False,
+        "mode": "agent",
+    }
 
     unknown = client.get("/v1/conversations/conv_nope/messages", headers=auth)
     assert unknown.status_code == 404
@@ -253,10 +259,18 @@ def test_events_are_raised_in_order_with_the_seed_fields(
     assert started["agentId"] == "ag_demo"
     user, assistant = events[1][1], events[2][1]
     assert set(user) == {
-        "messageId", "conversationId", "agentId", "role", "content", "createdAt"
-    }  # fmt: skip
+        "messageId",
+        "conversationId",
+        "agentId",
+        "role",
+        "content",
+        "createdAt",
+        "author",
+    }  # fmt: skip  (author: added beside the seed's fields)
     assert (user["role"], user["content"]) == ("user", "Hello there")
+    assert user["author"] == {"kind": "visitor", "name": None}
     assert assistant["role"] == "assistant"
+    assert assistant["author"] == {"kind": "agent", "name": None}
     assert assistant["messageId"] == first["reply"]["messageId"]
     assert assistant["content"] == first["reply"]["content"]
     assert set(events[6][1]) == {"conversationId", "agentId", "endedAt"}

@@ -16,6 +16,7 @@ from widget.server.agents.knowledge_cache import KnowledgeCache
 from widget.server.agents.tables import Agent
 from widget.server.agents.theme import HEX_COLOR, LAUNCHER_LABEL_MAX, Scheme, Side, merged_theme
 from widget.server.chat.identity import identity_secret, new_identity_secret
+from widget.server.chat.modes import handoff_timeout
 from widget.server.core.api_models import (
     NOT_BLANK,
     ApiModel,
@@ -55,6 +56,8 @@ PhoneRegion = (
     Annotated[str, Field(json_schema_extra={"enum": PHONE_REGIONS}, description='"DE", "US"')]
     | None
 )
+# Seconds a visitor waits for a person before the nobody-there notice.
+HandoffTimeout = Annotated[int, Field(ge=10, le=86_400)]
 Origins = Annotated[
     list[Annotated[str, Field(json_schema_extra={"pattern": ORIGIN_PATTERN})]],
     Field(max_length=100),
@@ -82,6 +85,12 @@ def _check_days(value: Any) -> Any:
     # A JSON number (2.0 is the integer 2, as JSON Schema has it), never a string of digits.
     if isinstance(value, str | bool):
         raise ValueError("must be a whole number of days (1 or more), or null for no retention")
+    return value
+
+
+def _check_seconds(value: Any) -> Any:
+    if isinstance(value, str | bool):
+        raise ValueError("must be a whole number of seconds, from 10 to 86400")
     return value
 
 
@@ -124,6 +133,8 @@ class AgentOut(ApiModel):
     retention_days: int | None
     phone_region: str | None
     theme: ThemeOut
+    # Seconds a visitor waits for a person before "Nobody is available right now" (10-86400).
+    handoff_timeout_seconds: int
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -169,7 +180,9 @@ class AgentPatchIn(RequestModel):
     allow_unverified_identity: bool | None = Field(default=None, json_schema_extra=not_null)
     retention_days: RetentionDays = None
     phone_region: PhoneRegion = None
+    handoff_timeout_seconds: HandoffTimeout | None = Field(default=None, json_schema_extra=not_null)
 
+    _timeout = field_validator("handoff_timeout_seconds", mode="before")(_check_seconds)
     _days = field_validator("retention_days", mode="before")(_check_days)
     _region = field_validator("phone_region", mode="before")(_check_region)
     theme: ThemeIn | None = Field(default=None, json_schema_extra=not_null)
@@ -181,6 +194,7 @@ class AgentPatchIn(RequestModel):
         "allowed_origins",
         "allow_unverified_identity",
         "theme",
+        "handoff_timeout_seconds",
         mode="before",
     )
     @classmethod
@@ -210,6 +224,7 @@ PATCHABLE = (
     ("retention_days", "retentionDays"),
     ("phone_region", "phoneRegion"),
     ("theme", "theme"),
+    ("handoff_timeout_seconds", "handoffTimeoutSeconds"),
 )
 # Fields where null is a value (off), not "leave it as it is".
 NULLABLE = {"retention_days", "phone_region"}
@@ -231,6 +246,7 @@ def agent_out(agent: Agent) -> AgentOut:
         retention_days=agent.retention_days,
         phone_region=agent.phone_region,
         theme=ThemeOut.model_validate(_stored_theme(agent)),
+        handoff_timeout_seconds=handoff_timeout(agent),
         created_at=agent.created_at,
         updated_at=agent.updated_at,
     )
@@ -289,6 +305,8 @@ def patch_agent(agent_id: AgentId, body: AgentPatchIn, sessions: SessionsDep) ->
             current = getattr(agent, attribute)
             if attribute == "allow_unverified_identity":
                 current = bool(current)
+            elif attribute == "handoff_timeout_seconds":
+                current = handoff_timeout(agent)
             elif attribute == "theme":
                 current = _stored_theme(agent)
                 if value is not None:  # a partial theme: the fields given over the current ones

@@ -43,6 +43,8 @@ class Agent(Base):
     # knowledge cache compares it on use, so a deleted document stops answering everywhere at
     # once (chunk ids alone can repeat: SQLite reuses the highest freed rowid). None reads as 0.
     knowledge_generation: Mapped[int | None] = mapped_column(Integer, default=0)
+    # Seconds a visitor waits for a person before the nobody-there notice; None: 120.
+    handoff_timeout_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class SeedRecord(Base):

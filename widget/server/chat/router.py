@@ -9,16 +9,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from widget.agent.core import Agent as ChatAgent
-from widget.agent.core import AgentError
+from widget.agent.core import AgentError, visitor_language
+from widget.agent.handoff import asks_for_person
 from widget.agent.knowledge import KnowledgeIndex
 from widget.server.agents.knowledge_cache import KnowledgeCache
 from widget.server.chat import service
+from widget.server.chat.live import broadcaster_for
+from widget.server.chat.modes import request_handoff
 from widget.server.chat.schemas import (
     EndedOut,
+    HandoffOut,
     PublicAgentOut,
     SendMessageIn,
     SendMessageOut,
@@ -26,6 +31,8 @@ from widget.server.chat.schemas import (
     StartConversationOut,
     TranscriptOut,
 )
+from widget.server.chat.stream import visitor_events
+from widget.server.core import sse
 from widget.server.core.db import utcnow
 from widget.server.core.deps import SessionsDep, SettingsDep, VisitorTokenHeader, bearer_token
 from widget.server.core.errors import COMMON_ERRORS, ApiError, error_responses
@@ -91,6 +98,28 @@ async def send_message(
     if isinstance(prepared, service.Stored):
         return prepared.response
     await run_in_threadpool(service.count_message, sessions, settings, conversation_id)
+    if isinstance(prepared, service.Silent):
+        # A person is asked for or has the conversation: the AI is not asked.
+        return await run_in_threadpool(
+            service.commit_visitor_message,
+            sessions,
+            settings,
+            conversation_id,
+            body,
+            lambda session: service.record_silent(session, conversation_id, body, received_at),
+        )
+    if asks_for_person(body.content):
+        language = visitor_language(body.content, prepared.history)
+        return await run_in_threadpool(
+            service.commit_visitor_message,
+            sessions,
+            settings,
+            conversation_id,
+            body,
+            lambda session: service.record_handoff_request(
+                session, conversation_id, body, received_at, language
+            ),
+        )
     knowledge_cache: KnowledgeCache = request.app.state.knowledge
     knowledge: KnowledgeIndex = await run_in_threadpool(knowledge_cache.get, prepared.agent_id)
     agent: ChatAgent = request.app.state.agent
@@ -145,3 +174,95 @@ def end_conversation(
 def public_agent(agent_id: AgentIdPath, sessions: SessionsDep) -> PublicAgentOut:
     """What the frame shows before the first message: the agent's name and welcome message."""
     return service.public_agent(sessions, agent_id)
+
+
+@router.post(
+    "/conversations/{conversation_id}/handoff",
+    response_model=HandoffOut,
+    responses=error_responses(*VISITOR_ERRORS, 409),
+)
+def handoff(
+    conversation_id: ConversationIdPath,
+    token: VisitorToken,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+) -> HandoffOut:
+    """The visitor asks for a person: the AI goes silent and the owner's inbox shows the
+    conversation as waiting. Asking again changes nothing (`message` is null)."""
+    with sessions() as session:
+        conversation = service.conversation_for(session, conversation_id, token)
+    return request_handoff(sessions, settings, conversation)
+
+
+def _stream_token(
+    request: Request,
+    _: VisitorTokenHeader,
+    token: Annotated[
+        str | None,
+        Query(
+            max_length=256,
+            description="The visitor token, for a plain EventSource, which cannot send headers; "
+            "the Authorization header is preferred (a URL may end up in logs).",
+        ),
+    ] = None,
+) -> str:
+    return bearer_token(request) or token or _visitor_token(request, _)
+
+
+def _last_event_id(
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", max_length=20, include_in_schema=False)
+    ] = None,
+    query_last_event_id: Annotated[
+        int | None,
+        Query(
+            alias="lastEventId",
+            ge=0,
+            le=2**63 - 1,
+            description="Resume after this event id (as the Last-Event-ID header does).",
+        ),
+    ] = None,
+) -> int | None:
+    if last_event_id is not None and last_event_id.strip():
+        value = last_event_id.strip()
+        if not value.isdigit():
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"Last-Event-ID must be an event id from this stream (digits), got {value!r}.",
+            )
+        return int(value)
+    return query_last_event_id
+
+
+@router.get(
+    "/conversations/{conversation_id}/stream",
+    response_class=StreamingResponse,
+    responses={
+        **sse.openapi_stream(
+            "Server-Sent Events: `message` (id: the message's event id), `mode`, `ended`"
+        ),
+        **error_responses(*VISITOR_ERRORS),
+    },
+)
+def stream(
+    conversation_id: ConversationIdPath,
+    token: Annotated[str, Depends(_stream_token)],
+    after: Annotated[int | None, Depends(_last_event_id)],
+    request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+) -> StreamingResponse:
+    """What the frame did not ask for, live: a person's replies, the system's notices, the
+    mode's changes and the end. Resume with `Last-Event-ID`: nothing lost, nothing twice."""
+    with sessions() as session:
+        service.conversation_for(session, conversation_id, token)
+    return sse.event_stream(
+        visitor_events(
+            broadcaster_for(request.app.state.engine),
+            sessions,
+            conversation_id,
+            after,
+            settings.stream_heartbeat_seconds,
+        )
+    )

@@ -5,7 +5,7 @@ Kept in one file so that the frame and the server can share one definition of it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -83,9 +83,25 @@ class LeadRef(ApiModel):
     lead_id: str
 
 
+# Who answers a conversation: the AI, nobody yet (a person was asked for), or a person.
+Mode = Literal["agent", "waiting", "person"]
+
+
 class SendMessageOut(ApiModel):
-    reply: ReplyOut
+    # Null while a person is asked for or handles the conversation: the AI stays silent, and a
+    # person's reply comes on the conversation's stream.
+    reply: ReplyOut | None
     lead_captured: LeadRef | None
+    mode: Mode = "agent"
+    # True when the agent could not answer and its reply offers a person (POST .../handoff).
+    handoff_offered: bool = False
+
+
+class AuthorOut(ApiModel):
+    """Who wrote a message: the visitor, the AI agent, or a person of the owner's team."""
+
+    kind: Literal["agent", "person", "visitor"]
+    name: str | None
 
 
 class MessageOut(ApiModel):
@@ -95,12 +111,29 @@ class MessageOut(ApiModel):
     created_at: Timestamp
     # Added: an assistant message's sources (as in `ReplyOut`); empty for the visitor's.
     sources: list[SourceOut]
+    author: AuthorOut
+    # The message's id on the conversation's stream (its `seq`, as a decimal string): give the
+    # last one seen as Last-Event-ID to resume after it.
+    event_id: str
 
 
 class TranscriptOut(ApiModel):
     conversation_id: str
     messages: list[MessageOut]
     ended: bool
+    mode: Mode = "agent"
+
+
+class HandoffOut(ApiModel):
+    """`POST .../handoff`: the mode now, and the notice stored for the visitor (null when a
+    person had already been asked for or had taken over)."""
+
+    mode: Mode
+    message: MessageOut | None
+
+
+class ModeOut(ApiModel):
+    mode: Mode
 
 
 class EndedOut(ApiModel):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -27,26 +27,34 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from widget.agent.answers import Source
 from widget.agent.core import AgentConfig, AgentReply, Turn
+from widget.agent.handoff import handoff_notice
 from widget.agent.leads import LeadDetails, merge, normalized, region_from_locale
 from widget.events import (
     ConversationEndedData,
     ConversationStartedData,
     LeadCapturedData,
-    MessageSentData,
 )
 from widget.server.agents.tables import Agent
 from widget.server.chat.identity import verified_user_id
+from widget.server.chat.live import changed
+from widget.server.chat.messages import (
+    add_assistant_message,
+    announce,
+    message_out,
+    mode_of,
+    sources_out,
+)
+from widget.server.chat.modes import set_waiting
 from widget.server.chat.rate_limits import Hit, RateLimit, count_hits
 from widget.server.chat.schemas import (
     EndedOut,
     IdentityIn,
     LeadRef,
-    MessageOut,
+    Mode,
     PublicAgentOut,
     ReplyOut,
     SendMessageIn,
     SendMessageOut,
-    SourceOut,
     StartConversationOut,
     TranscriptOut,
 )
@@ -118,6 +126,13 @@ class Ready:
     history: list[Turn]
 
 
+@dataclass(frozen=True)
+class Silent:
+    """A person is asked for or handles the conversation: store the message, ask no AI."""
+
+    mode: Mode
+
+
 def stored_reply(session: Session, conversation_id: str, client_message_id: str) -> Stored | None:
     user_message = session.scalar(
         select(Message).where(
@@ -127,9 +142,10 @@ def stored_reply(session: Session, conversation_id: str, client_message_id: str)
     )
     if user_message is None:
         return None
+    conversation = session.get_one(Conversation, conversation_id)
     reply = session.scalar(select(Message).where(Message.reply_to_id == user_message.id))
-    if reply is None:  # both are written in one transaction; this means a broken database
-        raise RuntimeError(f"message {user_message.id} has no stored reply")
+    if reply is None:  # stored while a person was asked for or handled it: no AI reply
+        return Stored(SendMessageOut(reply=None, lead_captured=None, mode=mode_of(conversation)))
     lead = LeadRef(lead_id=reply.captured_lead_id) if reply.captured_lead_id else None
     return Stored(
         SendMessageOut(
@@ -140,6 +156,7 @@ def stored_reply(session: Session, conversation_id: str, client_message_id: str)
                 sources=sources_out(reply),
             ),
             lead_captured=lead,
+            mode=mode_of(conversation),
         )
     )
 
@@ -152,19 +169,13 @@ def stored_sources(sources: Sequence[Source]) -> list[dict[str, str]] | None:
     return stored or None
 
 
-def sources_out(message: Message) -> list[SourceOut]:
-    return [
-        SourceOut(label=source["label"], url=source.get("url")) for source in message.sources or []
-    ]
-
-
 def _role(value: str) -> Literal["user", "assistant"]:
     return "assistant" if value == "assistant" else "user"
 
 
 def prepare_reply(
     sessions: sessionmaker[Session], conversation_id: str, token: str, body: SendMessageIn
-) -> Stored | Ready:
+) -> Stored | Ready | Silent:
     with sessions() as session:
         conversation = conversation_for(session, conversation_id, token)
         if body.client_message_id is not None:
@@ -173,6 +184,8 @@ def prepare_reply(
                 return stored
         if conversation.ended_at is not None:
             raise ended_error(conversation_id)
+        if mode_of(conversation) != "agent":
+            return Silent(mode_of(conversation))
         agent = session.get_one(Agent, conversation.agent_id)
         recent = session.scalars(
             select(Message)
@@ -215,26 +228,22 @@ def _lead_details(lead: Lead) -> LeadDetails:
     )
 
 
-def record_reply(
-    session: Session,
-    conversation_id: str,
-    body: SendMessageIn,
-    reply: AgentReply,
-    received_at: datetime,
-) -> SendMessageOut:
-    now = utcnow()
+def store_visitor_message(
+    session: Session, conversation_id: str, body: SendMessageIn, received_at: datetime
+) -> tuple[Conversation, Message]:
+    """The visitor's message, with `conversation.started` for the first one and its
+    `message.sent`; refused (409) when the conversation has ended."""
     # Writing first takes the database's write lock before anything is read, and refuses a
     # conversation that ended while the agent was thinking.
     touched = session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.ended_at.is_(None))
-        .values(last_activity_at=now)
+        .values(last_activity_at=utcnow())
     )
     if touched.rowcount != 1:  # type: ignore[attr-defined]
         raise ended_error(conversation_id)
     conversation = session.get_one(Conversation, conversation_id)
-    agent_id = conversation.agent_id
-
+    session.refresh(conversation)
     if conversation.first_user_message is None:
         conversation.first_user_message = body.content
         enqueue(
@@ -242,7 +251,7 @@ def record_reply(
             "conversation.started",
             ConversationStartedData(
                 conversation_id=conversation_id,
-                agent_id=agent_id,
+                agent_id=conversation.agent_id,
                 created_at=conversation.created_at,
             ),
         )
@@ -253,7 +262,67 @@ def record_reply(
         content=body.content,
         created_at=received_at,
         client_message_id=body.client_message_id,
+        author_kind="visitor",
     )
+    session.add(user_message)
+    session.flush()
+    announce(session, user_message, conversation.agent_id)
+    changed(session, conversation_id)
+    return conversation, user_message
+
+
+def record_silent(
+    session: Session, conversation_id: str, body: SendMessageIn, received_at: datetime
+) -> SendMessageOut:
+    """A visitor message while a person is asked for or handles the conversation: stored and
+    announced as always, with no AI reply."""
+    conversation, _ = store_visitor_message(session, conversation_id, body, received_at)
+    return SendMessageOut(reply=None, lead_captured=None, mode=mode_of(conversation))
+
+
+def record_handoff_request(
+    session: Session,
+    conversation_id: str,
+    body: SendMessageIn,
+    received_at: datetime,
+    language: str,
+) -> SendMessageOut:
+    """A visitor message that asks for a person: stored, answered with the handoff notice (in
+    the visitor's language), and the conversation waits for a person."""
+    conversation, user_message = store_visitor_message(session, conversation_id, body, received_at)
+    conversation.language = language
+    notice = add_assistant_message(
+        session,
+        conversation,
+        handoff_notice(language),
+        "agent",
+        reply_to_id=user_message.id,
+    )
+    if mode_of(conversation) == "agent":
+        set_waiting(conversation, notice.created_at)
+    return SendMessageOut(
+        reply=ReplyOut(
+            message_id=notice.id,
+            content=notice.content,
+            created_at=notice.created_at,
+            sources=[],
+        ),
+        lead_captured=None,
+        mode=mode_of(conversation),
+    )
+
+
+def record_reply(
+    session: Session,
+    conversation_id: str,
+    body: SendMessageIn,
+    reply: AgentReply,
+    received_at: datetime,
+) -> SendMessageOut:
+    conversation, user_message = store_visitor_message(session, conversation_id, body, received_at)
+    agent_id = conversation.agent_id
+    now = utcnow()
+    conversation.language = reply.language
     assistant_message = Message(
         id=new_id("msg"),
         conversation_id=conversation_id,
@@ -262,21 +331,11 @@ def record_reply(
         created_at=now,
         reply_to_id=user_message.id,
         sources=stored_sources(reply.sources),
+        author_kind="agent",
     )
-    session.add_all([user_message, assistant_message])
-    for message in (user_message, assistant_message):
-        enqueue(
-            session,
-            "message.sent",
-            MessageSentData(
-                message_id=message.id,
-                conversation_id=conversation_id,
-                agent_id=agent_id,
-                role=_role(message.role),
-                content=message.content,
-                created_at=message.created_at,
-            ),
-        )
+    session.add(assistant_message)
+    session.flush()
+    announce(session, assistant_message, agent_id)
 
     captured: LeadRef | None = None
     if reply.lead is not None:
@@ -325,6 +384,8 @@ def record_reply(
             sources=sources_out(assistant_message),
         ),
         lead_captured=captured,
+        mode=mode_of(conversation),
+        handoff_offered=reply.handoff_offered,
     )
 
 
@@ -376,6 +437,31 @@ def commit_reply(
         return stored.response
 
 
+def commit_visitor_message(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    conversation_id: str,
+    body: SendMessageIn,
+    record: Callable[[Session], SendMessageOut],
+) -> SendMessageOut:
+    """Run `record` (`record_silent`, `record_handoff_request`) in a writer's transaction; a
+    concurrent retry with the same clientMessageId that won is answered as it was."""
+    try:
+        with (
+            writer_turn(settings.database_busy_timeout, sessions=sessions),
+            transaction(sessions) as session,
+        ):
+            return record(session)
+    except IntegrityError:
+        if body.client_message_id is None:
+            raise
+        with sessions() as session:
+            stored = stored_reply(session, conversation_id, body.client_message_id)
+        if stored is None:
+            raise
+        return stored.response
+
+
 def count_message(
     sessions: sessionmaker[Session], settings: Settings, conversation_id: str
 ) -> None:
@@ -407,6 +493,7 @@ def end_conversation_now(
         return False
     conversation = session.get_one(Conversation, conversation_id)
     session.refresh(conversation)
+    changed(session, conversation_id)  # its streams say `ended` and close
     if conversation.first_user_message is not None:
         enqueue(
             session,
@@ -484,17 +571,9 @@ def transcript(sessions: sessionmaker[Session], conversation_id: str, token: str
         ).all()
         return TranscriptOut(
             conversation_id=conversation_id,
-            messages=[
-                MessageOut(
-                    message_id=m.id,
-                    role=m.role,
-                    content=m.content,
-                    created_at=m.created_at,
-                    sources=sources_out(m),
-                )
-                for m in messages
-            ],
+            messages=[message_out(m) for m in messages],
             ended=conversation.ended_at is not None,
+            mode=mode_of(conversation),
         )
 
 

@@ -27,6 +27,19 @@ class Conversation(Base):
     user_id: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
     # What identify() said of the user besides the id: {"email", "name", "attributes"}.
     user_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # Who answers (`widget.server.chat.modes`): None or "agent" (the AI), "waiting" (the visitor
+    # asked for a person; the AI is silent), "person" (a person took it over; the AI is silent).
+    mode: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Why the mode last changed ("requested", "takenOver", "handedBack", "unanswered"), for the
+    # streams' `mode` events; None before any change.
+    mode_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Since when the visitor has waited for a person (mode "waiting"); None otherwise.
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    # The language the agent last answered in (ISO 639-1), for the handoff notices' wording.
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    # Raised by every change a stream shows (a message, the mode, the end): the inbox stream's
+    # cursor, and what the SQLite poll looks for so that processes on one file converge.
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
 
 
 class ConversationToken(Base):
@@ -58,3 +71,8 @@ class Message(Base):
     # On an assistant message drawn from the agent's documents: [{"label", "url"?}], first
     # drawn on first. None for a reply that drew on none (and on messages stored before).
     sources: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)
+    # Who wrote it: "visitor", "agent" (the AI), "person" (the owner's team, with its name), or
+    # "system" (a notice no POST of the frame answered with, e.g. nobody-there; shown as the
+    # agent). None on messages stored before: read from the role.
+    author_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    author_name: Mapped[str | None] = mapped_column(String(200), default=None)

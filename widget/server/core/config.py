@@ -50,6 +50,9 @@ DEFAULT_TRAINING_MAX_TEXT_FILE_BYTES = 1_000_000
 DEFAULT_TRAINING_MAX_BINARY_FILE_BYTES = 20_000_000
 DEFAULT_CRAWL_MAX_PAGES = 100
 DEFAULT_CRAWL_TIME_LIMIT = 120.0
+DEFAULT_STREAM_HEARTBEAT_SECONDS = 15.0
+DEFAULT_LIVE_POLL_SECONDS = 2.0
+DEFAULT_UNANSWERED_POLL_SECONDS = 2.0
 
 
 class SettingsError(ValueError):
@@ -102,6 +105,12 @@ class Settings:
     # The country (ISO 3166 alpha-2, "DE") for phone numbers written without +country code,
     # when the visitor's browser does not say one; None leaves such numbers as typed.
     phone_default_region: str | None = None
+    # Live streams (SSE): a comment line this often keeps proxies from closing an idle stream;
+    # on SQLite, processes sharing the file look for each other's changes this often; the
+    # nobody-there worker looks for unanswered waits this often.
+    stream_heartbeat_seconds: float = DEFAULT_STREAM_HEARTBEAT_SECONDS
+    live_poll_seconds: float = DEFAULT_LIVE_POLL_SECONDS
+    unanswered_poll_seconds: float = DEFAULT_UNANSWERED_POLL_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -189,6 +198,16 @@ class Settings:
             ),
             phone_default_region=parse_region(
                 "WIDGET_PHONE_DEFAULT_REGION", env.get("WIDGET_PHONE_DEFAULT_REGION")
+            ),
+            stream_heartbeat_seconds=parse_positive(
+                "WIDGET_STREAM_HEARTBEAT_SECONDS",
+                env.get("WIDGET_STREAM_HEARTBEAT_SECONDS"),
+                DEFAULT_STREAM_HEARTBEAT_SECONDS,
+            ),
+            live_poll_seconds=parse_positive(
+                "WIDGET_LIVE_POLL_SECONDS",
+                env.get("WIDGET_LIVE_POLL_SECONDS"),
+                DEFAULT_LIVE_POLL_SECONDS,
             ),
         )
 

@@ -23,21 +23,26 @@ log = logging.getLogger(__name__)
 
 OUTBOX_CHANNEL = "widget_outbox"
 TRAINING_CHANNEL = "widget_training"
+# A conversation changed (a message, its mode, its end); the payload is its id.
+CHAT_CHANNEL = "widget_chat"
 # How long the listener waits for notifications before it looks at its stop flag.
 LISTEN_TICK_SECONDS = 0.5
 RECONNECT_SECONDS = 1.0
 
 
-def notify(session: Session, channel: str) -> None:
-    """Announce new work on `channel` when the session's transaction commits (PostgreSQL)."""
+def notify(session: Session, channel: str, payload: str = "") -> None:
+    """Announce new work on `channel` (with `payload`) when the session's transaction commits
+    (PostgreSQL)."""
     if session.get_bind().dialect.name != "postgresql":
         return
     transaction = session.get_transaction()
-    key = f"widget.notified.{channel}"
+    key = f"widget.notified.{channel}.{payload}"
     if transaction is not None and session.info.get(key) is transaction:
         return  # once per transaction: the server folds repeats into one anyway
     session.info[key] = transaction
-    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+    session.execute(
+        text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
+    )
 
 
 def libpq_url(engine: Engine) -> str:
@@ -46,15 +51,26 @@ def libpq_url(engine: Engine) -> str:
 
 
 class NotificationListener:
-    """A service: LISTENs on each channel of `wakes` and calls its wake-up on every notification.
+    """A service: LISTENs on each channel of `wakes` and calls its wake-up on every notification;
+    on each channel of `receivers`, it calls the receiver with the notification's payload.
 
-    After a lost connection (a database restart) it reconnects and wakes every channel once, since
-    notifications sent meanwhile were lost.
+    After a lost connection (a database restart) it reconnects and wakes every channel once
+    (receivers get the payload "", meaning "anything may have changed"), since notifications sent
+    meanwhile were lost.
     """
 
-    def __init__(self, engine: Engine, wakes: Mapping[str, Callable[[], None]]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        wakes: Mapping[str, Callable[[], None]],
+        receivers: Mapping[str, Callable[[str], None]] | None = None,
+        *,
+        name: str = "notify-listener",
+    ) -> None:
         self.url = libpq_url(engine)
         self.wakes = dict(wakes)
+        self.receivers = dict(receivers or {})
+        self.name = name
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.listening = threading.Event()
@@ -63,7 +79,7 @@ class NotificationListener:
         if self._thread is not None:
             return
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._loop, name="notify-listener", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -83,11 +99,14 @@ class NotificationListener:
 
     def _listen(self) -> None:
         with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as connection:
-            for channel in self.wakes:
+            for channel in (*self.wakes, *self.receivers):
                 connection.execute(f'LISTEN "{channel}"')
             self.listening.set()
+            # Whatever was announced while this process was not listening.
             for wake in self.wakes.values():
-                wake()  # whatever was announced while this process was not listening
+                wake()
+            for receive in self.receivers.values():
+                receive("")
             while not self._stopping.is_set():
                 for note in connection.notifies(timeout=LISTEN_TICK_SECONDS):
                     if self._stopping.is_set():
@@ -95,3 +114,6 @@ class NotificationListener:
                     wake_channel = self.wakes.get(note.channel)
                     if wake_channel is not None:
                         wake_channel()
+                    receive_channel = self.receivers.get(note.channel)
+                    if receive_channel is not None:
+                        receive_channel(note.payload)

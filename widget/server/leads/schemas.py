@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
 
+from widget.server.chat.schemas import AuthorOut, Mode
 from widget.server.core.api_models import (
     NOT_BLANK,
     ApiModel,
@@ -45,6 +46,8 @@ class ConversationSummary(ApiModel):
     first_user_message: str | None
     message_count: int
     lead_id: str | None
+    # Who answers it: "agent" (the AI), "waiting" (a person was asked for), "person".
+    mode: Mode = "agent"
 
 
 class ConversationList(ApiModel):
@@ -56,6 +59,8 @@ class TranscriptMessage(ApiModel):
     role: str
     content: str
     created_at: Timestamp
+    author: AuthorOut
+    event_id: str
 
 
 class ConversationDetail(ConversationSummary):

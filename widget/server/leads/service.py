@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
+from widget.server.chat.messages import author_out, mode_of
 from widget.server.chat.tables import Conversation, Message
 from widget.server.leads.schemas import (
     ConversationDetail,
@@ -71,6 +72,7 @@ def _summaries(rows: list[tuple[Conversation, int, str | None]]) -> list[Convers
             first_user_message=c.first_user_message,
             message_count=count,
             lead_id=lead_id,
+            mode=mode_of(c),
         )
         for c, count, lead_id in rows
     ]
@@ -124,7 +126,12 @@ def conversation_detail(
             **summary.model_dump(),
             messages=[
                 TranscriptMessage(
-                    message_id=m.id, role=m.role, content=m.content, created_at=m.created_at
+                    message_id=m.id,
+                    role=m.role,
+                    content=m.content,
+                    created_at=m.created_at,
+                    author=author_out(m),
+                    event_id=str(m.seq),
                 )
                 for m in messages
             ],

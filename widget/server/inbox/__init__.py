@@ -1,0 +1,2 @@
+"""The owner's live inbox: open conversations (waiting ones first), a person's replies, handing
+a conversation back to the AI, closing it, and the stream of changes."""
