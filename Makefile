@@ -64,6 +64,7 @@ fuzz: install
 bench: build chromium postgresql
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.scaling
+	$(BIN)/python -m bench.live_streams
 
 clean:
 	rm -rf build build.tmp .cache

@@ -92,6 +92,12 @@ def _migrate() -> int:
     return 0
 
 
+# Visitors' live streams never end by themselves, and uvicorn would wait for them for ever on
+# shutdown: after this many seconds it cuts every connection still open (the frames resume with
+# Last-Event-ID; a request cut mid-way is retried with its clientMessageId and answered once).
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
 def _serve(host: str, port: int, log_level: str, workers: int, api_only: bool) -> int:
     import uvicorn
 
@@ -144,9 +150,16 @@ def _serve(host: str, port: int, log_level: str, workers: int, api_only: bool) -
             port=port,
             log_level=log_level,
             workers=workers,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
     else:
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
     return 0
 
 
