@@ -157,6 +157,7 @@ def stored_reply(session: Session, conversation_id: str, client_message_id: str)
             ),
             lead_captured=lead,
             mode=mode_of(conversation),
+            handoff_offered=bool(reply.handoff_offered),
         )
     )
 
@@ -332,6 +333,7 @@ def record_reply(
         reply_to_id=user_message.id,
         sources=stored_sources(reply.sources),
         author_kind="agent",
+        handoff_offered=reply.handoff_offered or None,
     )
     session.add(assistant_message)
     session.flush()

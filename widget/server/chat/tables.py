@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from widget.server.core.db import Base, BigId, UTCDateTime, utcnow
@@ -76,3 +76,5 @@ class Message(Base):
     # agent). None on messages stored before: read from the role.
     author_kind: Mapped[str | None] = mapped_column(String(16), default=None)
     author_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    # On an AI reply that could not answer and offered a person: a retry answers it the same.
+    handoff_offered: Mapped[bool | None] = mapped_column(Boolean, default=None)

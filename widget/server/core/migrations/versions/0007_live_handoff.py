@@ -31,6 +31,7 @@ def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("author_kind", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("author_name", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("handoff_offered", sa.Boolean(), nullable=True))
     with op.batch_alter_table("agents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("handoff_timeout_seconds", sa.Integer(), nullable=True))
 
@@ -39,6 +40,7 @@ def downgrade() -> None:
     with op.batch_alter_table("agents", schema=None) as batch_op:
         batch_op.drop_column("handoff_timeout_seconds")
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("handoff_offered")
         batch_op.drop_column("author_name")
         batch_op.drop_column("author_kind")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
