@@ -31,6 +31,7 @@ class FakeShim:
     ) -> None:
         self.storage_available = storage_available
         self.agent_id = "ag_demo"
+        self.locale = "en"
         self.agent: dict[str, Any] = agent if agent is not None else {}
         self.drafts: list[object] = drafts or []
         self.posted: list[FrameMessage] = []
@@ -124,6 +125,7 @@ class FakeTranscript:
         after: Any = None,
         pending: bool = False,
         sources: Sequence[Source] = (),
+        welcome: bool = False,
     ) -> Any:
         bubble = Bubble(role, text, "pending" if pending else "sent", list(sources))
         # As the DOM's `after.after(node)`: right after `after` (found by identity), else last.

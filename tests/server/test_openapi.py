@@ -9,8 +9,12 @@ import httpx
 import pytest
 
 ERROR_SCHEMA = "#/components/schemas/ErrorBody"
-# Routes anyone may call: starting a conversation and the agent's public card.
-PUBLIC = {("post", "/v1/conversations"), ("get", "/v1/agents/{agent_id}/public")}
+# Routes anyone may call: starting a conversation, the agent's public card, the frame's words.
+PUBLIC = {
+    ("post", "/v1/conversations"),
+    ("get", "/v1/agents/{agent_id}/public"),
+    ("get", "/v1/locales/{locale}"),
+}
 
 
 def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -30,6 +30,11 @@ class Shim(Protocol):
         """The agent's public settings the server put in the frame (`PublicAgent`), or {}."""
         ...
 
+    @property
+    def locale(self) -> str:
+        """The locale the panel is worded in now (the shim's choice; `widget.setLocale()`)."""
+        ...
+
     def connect(self, handler: Callable[[object], None]) -> None:
         """Deliver the shim's messages to `handler`, those that came before it first, in order."""
         ...
@@ -75,8 +80,10 @@ class TranscriptView(Protocol):
         after: Any = None,
         pending: bool = False,
         sources: Sequence[Source] = (),
+        welcome: bool = False,
     ) -> Any:
-        """A bubble; an agent's reply drawn from documents lists them (`sources`) under it."""
+        """A bubble; an agent's reply drawn from documents lists them (`sources`) under it. The
+        agent's welcome is marked (`welcome`), to be re-worded when the locale changes."""
         ...
 
     def notice(self, text: str) -> Any: ...

@@ -520,5 +520,8 @@ def public_agent(sessions: sessionmaker[Session], agent_id: str) -> PublicAgentO
         if agent is None:
             raise ApiError(404, "not_found", f"No agent {agent_id!r}.")
         return PublicAgentOut(
-            agent_id=agent.id, name=agent.name, welcome_message=agent.welcome_message
+            agent_id=agent.id,
+            name=agent.name,
+            welcome_message=agent.welcome_message,
+            welcome_messages=dict(agent.welcome_messages or {}),
         )
