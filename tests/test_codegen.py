@@ -11,6 +11,7 @@ import pytest
 
 from widget.codegen import (
     CLIENT_EVENTS_MODULE_PATH,
+    DASHBOARD_AGENT_PATH,
     DECLARATIONS_PATH,
     EVENT_LIST_PATHS,
     MESSAGE_TYPE_PATHS,
@@ -33,7 +34,15 @@ from widget.events import CLIENT_EVENT_DESCRIPTIONS, CLIENT_EVENTS
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WIDGET_JS, SNIPPET_HTML = EVENT_LIST_PATHS
 _, FRAME_BOOT_JS = MESSAGE_TYPE_PATHS
-GENERATED = (DECLARATIONS_PATH, CLIENT_EVENTS_MODULE_PATH, WIDGET_JS, SNIPPET_HTML, FRAME_BOOT_JS)
+GENERATED = (
+    DECLARATIONS_PATH,
+    CLIENT_EVENTS_MODULE_PATH,
+    WIDGET_JS,
+    SNIPPET_HTML,
+    FRAME_BOOT_JS,
+    DASHBOARD_AGENT_PATH,
+)
+DASHBOARD_BEFORE = "const LOCALES = /*<locales>*/[]/*</locales>*/;\n"
 
 # Stand-ins for the real files: CRLF line endings and text around the region must survive as is.
 JS_BEFORE = (
@@ -61,6 +70,8 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / SNIPPET_HTML).write_bytes(HTML_BEFORE.encode())
     (tmp_path / FRAME_BOOT_JS).parent.mkdir(parents=True)
     (tmp_path / FRAME_BOOT_JS).write_bytes(BOOT_BEFORE.encode())
+    (tmp_path / DASHBOARD_AGENT_PATH).parent.mkdir(parents=True)
+    (tmp_path / DASHBOARD_AGENT_PATH).write_bytes(DASHBOARD_BEFORE.encode())
     return tmp_path
 
 

@@ -7,7 +7,8 @@
   text between the markers is rewritten: the valid event names (`events`) in `site/widget.js` and
   `site/snippet.html`; the frame↔shim message types (`messages`, from
   `widget.contracts.protocol`) in `site/widget.js` and the frame's `frame-boot.js`; the
-  supported locales (`locales`, from `widget.contracts.locales`) in `site/snippet.html`, and the
+  supported locales (`locales`, from `widget.contracts.locales`) in `site/snippet.html` and the
+  dashboard's agent page, and the
   launcher's words per locale (`launcher`) in `site/widget.js`. (The frame's own words are
   written into its document by the server, from `widget.frame.strings`.)
 
@@ -61,6 +62,7 @@ EVENT_LIST_PATHS = (Path("site/widget.js"), Path("site/snippet.html"))
 MESSAGE_TYPE_PATHS = (Path("site/widget.js"), Path("widget/frame/page/frame-boot.js"))
 SHIM_PATH = Path("site/widget.js")
 SNIPPET_PATH = Path("site/snippet.html")
+DASHBOARD_AGENT_PATH = Path("site/dashboard/pages/agent.js")
 EVENTS_START = "/*<events>*/"
 EVENTS_END = "/*</events>*/"
 
@@ -248,6 +250,7 @@ def generated_files(root: Path) -> dict[Path, str]:
     regions += [(p, "messages", message_types_json()) for p in MESSAGE_TYPE_PATHS]
     regions += [
         (SNIPPET_PATH, "locales", locales_json()),
+        (DASHBOARD_AGENT_PATH, "locales", locales_json()),
         (SHIM_PATH, "launcher", launcher_words_json()),
     ]
     for relative, region, value in regions:
