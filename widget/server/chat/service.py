@@ -244,6 +244,7 @@ def record_reply(
                 conversation_id=conversation_id,
                 agent_id=agent_id,
                 created_at=conversation.created_at,
+                user_id=conversation.user_id,
             ),
         )
     user_message = Message(
@@ -275,6 +276,7 @@ def record_reply(
                 role=_role(message.role),
                 content=message.content,
                 created_at=message.created_at,
+                user_id=conversation.user_id,
             ),
         )
 
@@ -307,6 +309,7 @@ def record_reply(
                     company_name=lead.company_name,
                     message=lead.message,
                     created_at=lead.created_at,
+                    user_id=lead.user_id,
                 ),
                 conversation_id=conversation_id,
             )
@@ -412,7 +415,10 @@ def end_conversation_now(
             session,
             "conversation.ended",
             ConversationEndedData(
-                conversation_id=conversation_id, agent_id=conversation.agent_id, ended_at=when
+                conversation_id=conversation_id,
+                agent_id=conversation.agent_id,
+                ended_at=when,
+                user_id=conversation.user_id,
             ),
         )
     return True
