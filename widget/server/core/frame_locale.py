@@ -24,14 +24,18 @@ from widget.server.core.errors import COMMON_ERRORS, error_responses
 router = APIRouter(tags=["widget"])
 
 _STRING_PLACEHOLDER = re.compile(r"\{\{t:([A-Za-z]+)\}\}")
+# What frame-boot.js draws itself before Python runs (bubbles' labels, the welcome, the title);
+# the rest of the page is worded in its markup. The frame's document stays small on the wire.
+BOOT_KEYS: tuple[StringKey, ...] = ("title", "you", "assistant", "welcome")
 
 
-def locale_strings(locale: Locale) -> dict[str, Any]:
-    """What frame-boot.js needs to word the panel in `locale`."""
+def locale_strings(locale: Locale, keys: tuple[StringKey, ...] | None = None) -> dict[str, Any]:
+    """What frame-boot.js needs to word the panel in `locale` (every string, or `keys`)."""
+    strings = FRAME_STRINGS[locale]
     return {
         "locale": locale,
         "dir": "rtl" if is_rtl(locale) else "ltr",
-        "strings": FRAME_STRINGS[locale],
+        "strings": dict(strings) if keys is None else {key: strings[key] for key in keys},
     }
 
 
@@ -56,7 +60,7 @@ def localized_frame(document: str, locale: Locale) -> str:
     return (
         document.replace("{{LOCALE}}", locale)
         .replace("{{DIR}}", "rtl" if is_rtl(locale) else "ltr")
-        .replace("{{STRINGS}}", json_for_script(locale_strings(locale)))
+        .replace("{{STRINGS}}", json_for_script(locale_strings(locale, BOOT_KEYS)))
     )
 
 
