@@ -62,6 +62,9 @@ export interface WidgetEventMap {
 
 export type WidgetEventName = keyof WidgetEventMap;
 
+/** A UI language of the widget; `setLocale` also takes a tag naming one ("de-AT" is `de`). */
+export type WidgetLocale = "en" | "de" | "fr" | "es" | "ar";
+
 /** `window.widget`: usable at once; calls made before the widget is live are replayed in order. */
 export interface Widget {
   /**
@@ -119,6 +122,12 @@ export interface Widget {
     name?: string;
     attributes?: Record<string, unknown>;
   }): void;
+  /**
+   * Switches the launcher and the chat (open or not, started or not) to `locale`, keeping the
+   * conversation and the composer's text. An unsupported locale or a non-string throws a
+   * TypeError naming the supported ones. Without it: `data-locale`, else the browser's languages.
+   */
+  setLocale(locale: WidgetLocale | `${WidgetLocale}-${string}`): void;
   /** Resolves when the widget is live (Python and its UI have started). */
   readonly ready: Promise<void>;
   /** The names of every event, in the order of the event table. */

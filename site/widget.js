@@ -2,10 +2,12 @@
 // the frame's events to widget.on() listeners. Plain ES2020, no build step, no dependencies.
 (() => {
   "use strict";
-  // Both lists are generated (`make gen`): event names from widget/events.py, the frame↔shim
-  // message types from widget/contracts/protocol.py.
+  // Generated (`make gen`): event names from widget/events.py, the frame↔shim message types from
+  // widget/contracts/protocol.py, the launcher's words per locale from widget/contracts/locales.py.
   const EVENTS = Object.freeze(/*<events>*/["widget_opened","widget_closed","conversation_started","message_sent","message_received","lead_captured","unread_count_changed"]/*</events>*/);
-  const MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","identify":"identify","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
+  const MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","identify":"identify","locale":"locale","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
+  const WORDS = /*<launcher>*/{"rtl":["ar"],"strings":{"en":{"open":"Open chat","close":"Close chat","frame":"Chat","unread":{"one":"Open chat, {n} unread message","other":"Open chat, {n} unread messages"}},"de":{"open":"Chat öffnen","close":"Chat schließen","frame":"Chat","unread":{"one":"Chat öffnen, {n} ungelesene Nachricht","other":"Chat öffnen, {n} ungelesene Nachrichten"}},"fr":{"open":"Ouvrir le chat","close":"Fermer le chat","frame":"Chat","unread":{"one":"Ouvrir le chat, {n} message non lu","other":"Ouvrir le chat, {n} messages non lus"}},"es":{"open":"Abrir chat","close":"Cerrar chat","frame":"Chat","unread":{"one":"Abrir chat, {n} mensaje sin leer","other":"Abrir chat, {n} mensajes sin leer"}},"ar":{"open":"فتح الدردشة","close":"إغلاق الدردشة","frame":"الدردشة","unread":{"one":"فتح الدردشة، رسالة واحدة غير مقروءة","two":"فتح الدردشة، رسالتان غير مقروءتين","few":"فتح الدردشة، {n} رسائل غير مقروءة","many":"فتح الدردشة، {n} رسالة غير مقروءة","other":"فتح الدردشة، {n} رسالة غير مقروءة"}}}}/*</launcher>*/;
+  const LOCALES = Object.keys(WORDS.strings);
 
   // The snippet's stub (or an earlier copy of this script) marks window.widget with __q.
   const stub = window.widget && window.widget.__q ? window.widget : null;
@@ -84,6 +86,16 @@
   const side = pick("side", tag.side, (v) => v == "right" || v == "left", "right");
   const scheme = pick("scheme", tag.scheme, (v) => ["light", "dark", "auto"].includes(v), "light");
   const label = (tag.launcherLabel || "").trim().slice(0, 40);
+  // The UI's language: data-locale, else the browser's first supported language, else English.
+  // A tag names a locale by its language ("de", "de-AT").
+  const localeOf = (code) => {
+    const primary = typeof code == "string" ? code.trim().split(/[-_]/)[0].toLowerCase() : "";
+    return LOCALES.includes(primary) ? primary : null;
+  };
+  if (tag.locale !== undefined && !localeOf(tag.locale)) console.error(`Parley widget: data-locale="${tag.locale}" is not a supported locale (${LOCALES.join(", ")}); using the browser's language.`);
+  let locale = localeOf(tag.locale) || (navigator.languages || [navigator.language]).map(localeOf).find(Boolean) || "en";
+  // A setLocale() the page called before this script arrived: the frame starts in that language.
+  for (const call of (stub && stub.__q) || []) if (call.m == "setLocale") locale = localeOf(call.a[0]) || locale;
   // Text on the brand colour: black or white, whichever contrasts more (WCAG 2: >= 4.58 always).
   const luminance = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
   const contrast = (a, b) => {
@@ -124,7 +136,7 @@ ${scheme == "dark" ? dark : scheme == "auto" ? `@media (prefers-color-scheme:dar
     icon.append(element(SVG, "path", { d }));
     return icon;
   };
-  const button = element("http://www.w3.org/1999/xhtml", "button", { "type": "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "chat" });
+  const button = element("http://www.w3.org/1999/xhtml", "button", { "type": "button", "aria-expanded": "false", "aria-controls": "chat" });
   // The unread count, drawn on the launcher; its name says it too ("Open chat, 2 unread messages").
   const badge = element("http://www.w3.org/1999/xhtml", "span", { class: "badge", "aria-hidden": "true" });
   button.append(svg("chat", "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"), svg("x", "M6 6l12 12M18 6L6 18"), badge);
@@ -137,8 +149,18 @@ ${scheme == "dark" ? dark : scheme == "auto" ? `@media (prefers-color-scheme:dar
   }
   let unread = 0;
   const launcherName = () => {
-    if (shown) return "Close chat";
-    return unread ? `Open chat, ${unread} unread message${unread == 1 ? "" : "s"}` : "Open chat";
+    const words = WORDS.strings[locale];
+    if (shown) return words.close;
+    if (!unread) return words.open;
+    const forms = words.unread;
+    return (forms[new Intl.PluralRules(locale).select(unread)] || forms.other).replace("{n}", unread);
+  };
+  // The launcher in the locale: its name, and the direction of its label.
+  const word = () => {
+    button.lang = locale;
+    button.dir = WORDS.rtl.includes(locale) ? "rtl" : "ltr";
+    button.setAttribute("aria-label", launcherName());
+    if (frame) frame.title = WORDS.strings[locale].frame;
   };
   root.append(button);
   // The frame (and with it Python) comes only when boot() runs: see the loading policy below.
@@ -159,14 +181,15 @@ ${scheme == "dark" ? dark : scheme == "auto" ? `@media (prefers-color-scheme:dar
   let allowed = consentSetting === undefined;
   if (!allowed && consentSetting != "required") console.error(`Parley widget: data-consent="${consentSetting}" is not a consent setting; use required. Waiting for consent.`);
   let wanted = false; // load(), eager or idle asked for the widget: it starts once consent comes
+  word();
   const boot = () => {
     if (frame || dead || !allowed) return;
     frame = document.createElement("iframe");
     frame.id = "chat";
-    frame.title = "Chat";
+    frame.title = WORDS.strings[locale].frame;
     frame.inert = !shown;
     frame.classList.toggle("open", shown);
-    const look = `&color=${encodeURIComponent(color)}&scheme=${scheme}`;
+    const look = `&color=${encodeURIComponent(color)}&scheme=${scheme}&locale=${locale}`;
     frame.src = new URL(`frame.html?agent=${encodeURIComponent(agent)}${look}${fresh ? "&fresh=1" : ""}#${nonce}`, base);
     fresh = false;
     root.append(frame);
@@ -252,6 +275,16 @@ ${scheme == "dark" ? dark : scheme == "auto" ? `@media (prefers-color-scheme:dar
     identity = JSON.parse(JSON.stringify(user)); // a plain copy: the page may change its object
     post({ type: MSG.identify, identity });
   };
+  // setLocale(code): the launcher and the frame (open, closed or not started yet) change language;
+  // the conversation and the composer's text stay.
+  const setLocale = (code) => {
+    const found = localeOf(code);
+    if (!found) throw new TypeError(`widget.setLocale: unknown locale ${typeof code == "string" ? `"${code}"` : String(code)}. Pass one of the supported locales as a string: ${LOCALES.join(", ")}`);
+    if (dead || found == locale) return;
+    locale = found;
+    word();
+    if (frame) post({ type: MSG.locale, locale });
+  };
   const prefill = (value) => {
     text("prefill", value);
     if (dead) return;
@@ -333,6 +366,7 @@ ${scheme == "dark" ? dark : scheme == "auto" ? `@media (prefers-color-scheme:dar
     port.onmessage = onFrameMessage;
     frame.contentWindow.postMessage({ type: MSG.connect, nonce, stash }, frameOrigin, [channel.port2]);
     if (reconnect && identity) post({ type: MSG.identify, identity });
+    if (reconnect) post({ type: MSG.locale, locale }); // a reloaded frame has the URL's locale
     if (reconnect) command(shown ? "open" : "close");
     else pending.splice(0).forEach((msg) => port.postMessage(msg));
   };
@@ -395,7 +429,7 @@ ${scheme == "dark" ? dark : scheme == "auto" ? `@media (prefers-color-scheme:dar
   // Take the stub over in place (pages may hold a reference to it), then replay its queued calls.
   if (!W.__r) W.ready = new Promise((resolve) => (W.__r = resolve));
   const queued = W.__q || [];
-  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy, consent, send, prefill, identify });
+  Object.assign(W, { __q: [], __loaded: true, events: EVENTS, on: subscribe("on"), once: subscribe("once"), off, open, close, toggle, load, reset, destroy, consent, send, prefill, identify, setLocale });
   (document.body || document.documentElement).append(host);
   watch.observe(document.documentElement, { childList: true });
   if (document.body) watch.observe(document.body, { childList: true });

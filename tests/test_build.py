@@ -10,6 +10,8 @@ from pathlib import Path
 import brotli  # type: ignore[import-untyped]
 import pytest
 
+from widget.frame.strings import FRAME_STRINGS
+
 BUILD = Path(__file__).resolve().parents[1] / "build"
 
 
@@ -43,9 +45,14 @@ def test_browser_wheels_are_precompiled_and_ship_no_server_code(build: Path) -> 
     assert any(n.endswith(".pyc") for n in zipfile.ZipFile(pydantic_wheel).namelist())
 
 
-def test_frame_page_has_every_placeholder_filled_but_the_agents(build: Path) -> None:
+def test_frame_page_has_every_placeholder_filled_but_the_agents_and_the_locales(
+    build: Path,
+) -> None:
     frame = (build / "frame.html").read_text()
-    assert re.findall(r"\{\{[A-Z_]+\}\}", frame) == ["{{THEME}}", "{{AGENT}}"]
+    placeholders = re.findall(r"\{\{[A-Z_]+\}\}", frame)
+    assert placeholders == ["{{LOCALE}}", "{{DIR}}", "{{THEME}}", "{{AGENT}}", "{{STRINGS}}"]
+    # The server words the panel from the one table: every key the page names is in it.
+    assert set(re.findall(r"\{\{t:(\w+)\}\}", frame)) <= set(FRAME_STRINGS["en"])
     for url in re.findall(r'(?:href|src)="\./([^"]+)"', frame):
         assert (build / url).is_file(), url
 

@@ -11,12 +11,15 @@ import pytest
 
 from widget.codegen import (
     CLIENT_EVENTS_MODULE_PATH,
+    DASHBOARD_AGENT_PATH,
     DECLARATIONS_PATH,
     EVENT_LIST_PATHS,
     MESSAGE_TYPE_PATHS,
     CodegenError,
     client_events_module,
     generated_files,
+    launcher_words_json,
+    locales_json,
     main,
     message_types_json,
     stale,
@@ -24,24 +27,35 @@ from widget.codegen import (
     write,
 )
 from widget.contracts.client_events import CLIENT_EVENT_NAMES, ClientEventName
+from widget.contracts.locales import LAUNCHER_STRINGS, LOCALES
 from widget.contracts.protocol import MESSAGES, message_type
 from widget.events import CLIENT_EVENT_DESCRIPTIONS, CLIENT_EVENTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WIDGET_JS, SNIPPET_HTML = EVENT_LIST_PATHS
 _, FRAME_BOOT_JS = MESSAGE_TYPE_PATHS
-GENERATED = (DECLARATIONS_PATH, CLIENT_EVENTS_MODULE_PATH, WIDGET_JS, SNIPPET_HTML, FRAME_BOOT_JS)
+GENERATED = (
+    DECLARATIONS_PATH,
+    CLIENT_EVENTS_MODULE_PATH,
+    WIDGET_JS,
+    SNIPPET_HTML,
+    FRAME_BOOT_JS,
+    DASHBOARD_AGENT_PATH,
+)
+DASHBOARD_BEFORE = "const LOCALES = /*<locales>*/[]/*</locales>*/;\n"
 
 # Stand-ins for the real files: CRLF line endings and text around the region must survive as is.
 JS_BEFORE = (
     "(function () {\r\n"
     '  const EVENTS = /*<events>*/["widget_opened", "old_event"]/*</events>*/;\r\n'
     '  const MSG = /*<messages>*/{"ready": "old"}/*</messages>*/;\r\n'
+    "  const WORDS = /*<launcher>*/{}/*</launcher>*/;\r\n"
     "  window.widget = window.widget || {};\r\n"
     "})();\r\n"
 )
 HTML_BEFORE = (
     '<script>\n  (function (w) { var events = /*<events>*/[]/*</events>*/; "{{AGENT_ID}}"; })'
+    "(window);\n  var locales = /*<locales>*/[]/*</locales>*/;\n"
     "(window);\n</script>\n"
     '<script async src="{{WIDGET_URL}}" data-agent-id="{{AGENT_ID}}"></script>\n'
 )
@@ -56,6 +70,8 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / SNIPPET_HTML).write_bytes(HTML_BEFORE.encode())
     (tmp_path / FRAME_BOOT_JS).parent.mkdir(parents=True)
     (tmp_path / FRAME_BOOT_JS).write_bytes(BOOT_BEFORE.encode())
+    (tmp_path / DASHBOARD_AGENT_PATH).parent.mkdir(parents=True)
+    (tmp_path / DASHBOARD_AGENT_PATH).write_bytes(DASHBOARD_BEFORE.encode())
     return tmp_path
 
 
@@ -65,10 +81,14 @@ def test_write_replaces_only_the_marked_regions_and_creates_the_declarations(rep
     assert sorted(changed) == sorted(repo / p for p in GENERATED)
     assert (repo / WIDGET_JS).read_bytes().decode() == JS_BEFORE.replace(
         '["widget_opened", "old_event"]', NAMES
-    ).replace('{"ready": "old"}', message_types_json())
+    ).replace('{"ready": "old"}', message_types_json()).replace(
+        "<launcher>*/{}", "<launcher>*/" + launcher_words_json()
+    )
     assert (repo / FRAME_BOOT_JS).read_text() == BOOT_BEFORE.replace("{}", message_types_json())
     assert (repo / CLIENT_EVENTS_MODULE_PATH).read_text() == client_events_module()
-    assert (repo / SNIPPET_HTML).read_bytes().decode() == HTML_BEFORE.replace("[]", NAMES, 1)
+    assert (repo / SNIPPET_HTML).read_bytes().decode() == HTML_BEFORE.replace(
+        "[]", NAMES, 1
+    ).replace("[]", locales_json())
     assert (repo / DECLARATIONS_PATH).read_text(encoding="utf-8") == typescript_declarations()
     assert stale(repo) == []
     assert write(repo) == []
@@ -90,6 +110,24 @@ def test_message_types_are_the_protocols_and_event_names_the_registrys(repo: Pat
     assert json.loads(region.group(1))["hello"] == "widget:hello"
     assert tuple(CLIENT_EVENTS) == CLIENT_EVENT_NAMES
     assert get_args(ClientEventName) == CLIENT_EVENT_NAMES
+
+
+def test_the_scripts_carry_the_locales_and_the_launchers_words(repo: Path) -> None:
+    write(repo)
+    shim = (repo / WIDGET_JS).read_text()
+    words = re.search(r"/\*<launcher>\*/(.*?)/\*</launcher>\*/", shim)
+    assert words is not None
+    assert json.loads(words.group(1)) == {"rtl": ["ar"], "strings": LAUNCHER_STRINGS}
+    # The widget's public names stay exactly these in English.
+    assert LAUNCHER_STRINGS["en"]["open"] == "Open chat"
+    assert LAUNCHER_STRINGS["en"]["close"] == "Close chat"
+    snippet = (repo / SNIPPET_HTML).read_text()
+    locales = re.search(r"/\*<locales>\*/(.*?)/\*</locales>\*/", snippet)
+    assert locales is not None
+    assert json.loads(locales.group(1)) == ["en", "de", "fr", "es", "ar"] == list(LOCALES)
+    declarations = (repo / DECLARATIONS_PATH).read_text(encoding="utf-8")
+    assert 'export type WidgetLocale = "en" | "de" | "fr" | "es" | "ar";' in declarations
+    assert "setLocale(locale: WidgetLocale" in declarations
 
 
 def test_stale_lists_only_files_that_differ(repo: Path) -> None:

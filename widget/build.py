@@ -420,6 +420,13 @@ def preloads(pyodide_dir: str, pyscript_dir: str, wheel_urls: Sequence[str]) -> 
     return [["modulepreload", url] for url in modules] + [["preload", url] for url in fetched]
 
 
+def without_line_comments(script: str) -> str:
+    """`script` without its whole-line `//` comments: the frame's document carries frame-boot.js
+    inline and per request, so its comments would cost every visitor bytes on the wire. (Only
+    lines that start with `//`: no string in frame-boot.js spans lines.)"""
+    return "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("//"))
+
+
 def demo_page() -> str:
     """The demo host page, embedding the widget with the very snippet owners paste."""
     snippet = (SITE / "snippet.html").read_text()
@@ -460,7 +467,7 @@ def build(out: Path) -> Path:
     frame = (FRAME_PAGE / "frame.html").read_text()
     replacements = {
         "{{FRAME_CSS}}": (FRAME_PAGE / "frame.css").read_text().strip(),
-        "{{FRAME_BOOT}}": (FRAME_PAGE / "frame-boot.js").read_text().strip(),
+        "{{FRAME_BOOT}}": without_line_comments((FRAME_PAGE / "frame-boot.js").read_text().strip()),
         "{{APP}}": f"./{app_dir}",
         "{{PYSCRIPT}}": f"./{pyscript_dir}",
         "{{PYODIDE}}": f"./{pyodide_dir}",

@@ -6,7 +6,11 @@
 - Regions inside the scripts, each `/*<name>*/.../*</name>*/` exactly once per file, where only the
   text between the markers is rewritten: the valid event names (`events`) in `site/widget.js` and
   `site/snippet.html`; the frame↔shim message types (`messages`, from
-  `widget.contracts.protocol`) in `site/widget.js` and the frame's `frame-boot.js`.
+  `widget.contracts.protocol`) in `site/widget.js` and the frame's `frame-boot.js`; the
+  supported locales (`locales`, from `widget.contracts.locales`) in `site/snippet.html` and the
+  dashboard's agent page, and the
+  launcher's words per locale (`launcher`) in `site/widget.js`. (The frame's own words are
+  written into its document by the server, from `widget.frame.strings`.)
 
 `write(root)` brings the files up to date and `stale(root)` lists those that are not (`make gen`).
 """
@@ -24,6 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from widget.contracts.locales import LAUNCHER_STRINGS, LOCALES, RTL_LOCALES
 from widget.contracts.protocol import MESSAGES, message_type
 from widget.events import CLIENT_EVENT_DESCRIPTIONS, CLIENT_EVENTS
 
@@ -39,6 +44,8 @@ __all__ = [
     "client_events_module",
     "event_names_json",
     "generated_files",
+    "launcher_words_json",
+    "locales_json",
     "main",
     "message_types_json",
     "stale",
@@ -53,6 +60,9 @@ DECLARATIONS_PATH = Path("site/widget.d.ts")
 CLIENT_EVENTS_MODULE_PATH = Path("widget/contracts/client_events.py")
 EVENT_LIST_PATHS = (Path("site/widget.js"), Path("site/snippet.html"))
 MESSAGE_TYPE_PATHS = (Path("site/widget.js"), Path("widget/frame/page/frame-boot.js"))
+SHIM_PATH = Path("site/widget.js")
+SNIPPET_PATH = Path("site/snippet.html")
+DASHBOARD_AGENT_PATH = Path("site/dashboard/pages/agent.js")
 EVENTS_START = "/*<events>*/"
 EVENTS_END = "/*</events>*/"
 
@@ -70,6 +80,17 @@ def message_types_json() -> str:
     """The frame↔shim message types as a compact JSON object: script name -> `type` value."""
     types = {name: message_type(message) for name, message in MESSAGES.items()}
     return json.dumps(types, separators=(",", ":"))
+
+
+def locales_json() -> str:
+    """The supported locales as a compact JSON array (the stub's `setLocale` checks them)."""
+    return json.dumps(list(LOCALES), separators=(",", ":"))
+
+
+def launcher_words_json() -> str:
+    """The launcher's words per locale and the right-to-left locales, as compact JSON."""
+    words = {"rtl": sorted(RTL_LOCALES), "strings": LAUNCHER_STRINGS}
+    return json.dumps(words, ensure_ascii=False, separators=(",", ":"))
 
 
 def with_event_names(text: str, path: Path) -> str:
@@ -122,6 +143,7 @@ def typescript_declarations() -> str:
         entries.append(f"  /** {description}. */\n  {name}: {payload};")
     callback = "(data: WidgetEventMap[K]) => void"
     payload_block = "\n\n".join(payloads)
+    locale_union = " | ".join(json.dumps(locale) for locale in LOCALES)
     entry_block = "\n".join(entries)
     return f"""\
 // Generated from widget/events.py by `make gen`: do not edit by hand.
@@ -136,6 +158,9 @@ export interface WidgetEventMap {{
 }}
 
 export type WidgetEventName = keyof WidgetEventMap;
+
+/** A UI language of the widget; `setLocale` also takes a tag naming one ("de-AT" is `de`). */
+export type WidgetLocale = {locale_union};
 
 /** `window.widget`: usable at once; calls made before the widget is live are replayed in order. */
 export interface Widget {{
@@ -194,6 +219,12 @@ export interface Widget {{
     name?: string;
     attributes?: Record<string, unknown>;
   }}): void;
+  /**
+   * Switches the launcher and the chat (open or not, started or not) to `locale`, keeping the
+   * conversation and the composer's text. An unsupported locale or a non-string throws a
+   * TypeError naming the supported ones. Without it: `data-locale`, else the browser's languages.
+   */
+  setLocale(locale: WidgetLocale | `${{WidgetLocale}}-${{string}}`): void;
   /** Resolves when the widget is live (Python and its UI have started). */
   readonly ready: Promise<void>;
   /** The names of every event, in the order of the event table. */
@@ -217,6 +248,11 @@ def generated_files(root: Path) -> dict[Path, str]:
     }
     regions = [(p, "events", event_names_json()) for p in EVENT_LIST_PATHS]
     regions += [(p, "messages", message_types_json()) for p in MESSAGE_TYPE_PATHS]
+    regions += [
+        (SNIPPET_PATH, "locales", locales_json()),
+        (DASHBOARD_AGENT_PATH, "locales", locales_json()),
+        (SHIM_PATH, "launcher", launcher_words_json()),
+    ]
     for relative, region, value in regions:
         path = root / relative
         text = files[path] if path in files else _read(path)

@@ -24,9 +24,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_serializer,
 )
 from pydantic.alias_generators import to_camel
 
@@ -246,7 +248,23 @@ def client_event_payload(
 # --- Webhook events: signed POSTs to the owner's endpoints ----------------------------------------
 
 
-class LeadCapturedData(EventModel):
+class IdentifiedUserData(EventModel):
+    """`userId`: the verified user (`widget.identify()`) whose conversation this is. An addition
+    to the specification's payloads: for an anonymous visitor the key is left out, so those
+    payloads are exactly the specification's."""
+
+    user_id: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_an_anonymous_user(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if self.user_id is None and isinstance(data, dict):
+            data.pop("userId", None)
+            data.pop("user_id", None)
+        return data
+
+
+class LeadCapturedData(IdentifiedUserData):
     lead_id: Identifier
     agent_id: Identifier
     # A lead may lack any detail but its email: the keys stay, with null.
@@ -258,13 +276,13 @@ class LeadCapturedData(EventModel):
     created_at: Timestamp
 
 
-class ConversationStartedData(EventModel):
+class ConversationStartedData(IdentifiedUserData):
     conversation_id: Identifier
     agent_id: Identifier
     created_at: Timestamp
 
 
-class ConversationEndedData(EventModel):
+class ConversationEndedData(IdentifiedUserData):
     conversation_id: Identifier
     agent_id: Identifier
     ended_at: Timestamp
@@ -278,7 +296,7 @@ class MessageAuthor(EventModel):
     name: str | None = None
 
 
-class MessageSentData(EventModel):
+class MessageSentData(IdentifiedUserData):
     message_id: Identifier
     conversation_id: Identifier
     agent_id: Identifier

@@ -79,7 +79,8 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     # The panel's open animation moves the frame; clicks computed mid-animation can miss.
-    return {**browser_context_args, "reduced_motion": "reduce"}
+    # English unless a test asks otherwise: the widget follows the browser's languages.
+    return {**browser_context_args, "reduced_motion": "reduce", "locale": "en-US"}
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ class FakeShim:
     ) -> None:
         self.storage_available = storage_available
         self.agent_id = "ag_demo"
+        self.locale = "en"
         self.agent: dict[str, Any] = agent if agent is not None else {}
         self.drafts: list[object] = drafts or []
         self.posted: list[FrameMessage] = []
@@ -145,6 +146,7 @@ class FakeTranscript:
         pending: bool = False,
         sources: Sequence[Source] = (),
         author: str | None = None,
+        welcome: bool = False,
     ) -> Any:
         bubble = Bubble(role, text, "pending" if pending else "sent", list(sources), author)
         self._place(bubble, after)

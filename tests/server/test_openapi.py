@@ -9,8 +9,12 @@ import httpx
 import pytest
 
 ERROR_SCHEMA = "#/components/schemas/ErrorBody"
-# Routes anyone may call: starting a conversation and the agent's public card.
-PUBLIC = {("post", "/v1/conversations"), ("get", "/v1/agents/{agent_id}/public")}
+# Routes anyone may call: starting a conversation, the agent's public card, the frame's words.
+PUBLIC = {
+    ("post", "/v1/conversations"),
+    ("get", "/v1/agents/{agent_id}/public"),
+    ("get", "/v1/locales/{locale}"),
+}
 # What the owner's team does with a conversation: admin routes below the visitor's paths.
 ADMIN_CONVERSATION_ACTIONS = {
     ("post", "/v1/conversations/{conversation_id}/replies"),

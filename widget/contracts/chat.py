@@ -123,6 +123,8 @@ class PublicAgent(TypedDict):
     agentId: str
     name: str
     welcomeMessage: str
+    # The welcome per locale ({"de": "Hallo!"}); welcomeMessage for a locale it lacks.
+    welcomeMessages: dict[str, str]
 
 
 class ErrorDetail(TypedDict):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Final, Literal, TypedDict, cast, get_args, get_type_hints
 
 from widget.contracts.client_events import ClientEventName
+from widget.contracts.locales import Locale, supported_locale
 
 CommandName = Literal["open", "close"]
 
@@ -83,6 +84,14 @@ class Identify(TypedDict):
     identity: Identity
 
 
+class SetLocale(TypedDict):
+    """shim → frame: the host page's `widget.setLocale(code)`, a supported locale (the shim
+    checked it); frame-boot.js re-words the panel, then hands it to Python."""
+
+    type: Literal["locale"]
+    locale: Locale
+
+
 class Command(TypedDict):
     """shim → frame: the host page or the launcher opened or closed the panel; `seq` counts them."""
 
@@ -141,6 +150,7 @@ TO_FRAME: Final[dict[str, type]] = {
     "command": Command,
     "compose": Compose,
     "identify": Identify,
+    "locale": SetLocale,
 }
 TO_SHIM: Final[dict[str, type]] = {
     "hello": Hello,
@@ -208,3 +218,11 @@ def as_identity(data: object) -> Identity | None:
     if isinstance(attributes, dict):
         result["attributes"] = attributes
     return result
+
+
+def as_locale(data: object) -> Locale | None:
+    """The locale of a `SetLocale` message when it names a supported one exactly."""
+    if not isinstance(data, dict) or data.get("type") != "locale":
+        return None
+    locale = data.get("locale")
+    return supported_locale(locale) if supported_locale(locale) == locale else None

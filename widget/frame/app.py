@@ -10,6 +10,7 @@ from widget.frame import browser
 from widget.frame.api import ChatApi
 from widget.frame.controller import FrameController
 from widget.frame.panel import DomPanel
+from widget.frame.strings import frame_locale
 from widget.frame.view import Transcript
 
 _app: FrameController | None = None
@@ -24,7 +25,7 @@ def start() -> FrameController:
     app = FrameController(
         shim,
         panel,
-        Transcript(element("transcript")),
+        Transcript(element("transcript"), lambda: frame_locale(shim.locale)),
         ChatApi(browser.browser_fetch),
         browser.local_storage() if shim.storage_available else None,
         browser.later,

@@ -54,6 +54,10 @@ class BrowserShim:
         value = _py(self._js.agent)
         return value if isinstance(value, dict) else {}
 
+    @property
+    def locale(self) -> str:
+        return str(self._js.locale)
+
     def connect(self, handler: Callable[[object], None]) -> None:
         self._handler = handler
         self._js.connect(self._proxy)

@@ -132,7 +132,7 @@ class Chat:
             return
         self.transcript.clear()
         if self.welcome:
-            self.transcript.message("assistant", self.welcome)
+            self.transcript.message("assistant", self.welcome, welcome=True)
         if saved is None and not drafts:
             self.on_change()
             return
@@ -212,7 +212,7 @@ class Chat:
         self.store.clear()
         self.transcript.clear()
         if self.welcome:
-            self.transcript.message("assistant", self.welcome)
+            self.transcript.message("assistant", self.welcome, welcome=True)
         self.on_change()
         if conversation_id and token:
             # Unreachable now? The server ends idle conversations itself.
@@ -232,7 +232,7 @@ class Chat:
         self._forget_conversation()
         self.transcript.clear()
         if self.welcome:
-            self.transcript.message("assistant", self.welcome)
+            self.transcript.message("assistant", self.welcome, welcome=True)
         self.history_loaded = False
         self._save()
         self._spawn(self._resume())

@@ -29,6 +29,7 @@ from widget.contracts.protocol import (
     as_command,
     as_compose,
     as_identity,
+    as_locale,
 )
 from widget.frame.api import ChatApi
 from widget.frame.chat import Chat
@@ -36,8 +37,8 @@ from widget.frame.interfaces import KeyValueStorage, Panel, Shim, TranscriptView
 from widget.frame.live import Live
 from widget.frame.store import ConversationStore
 from widget.frame.stream import OpenStream
+from widget.frame.strings import frame_locale, welcome_for
 
-DEFAULT_WELCOME = "Hi! How can we help you today?"
 # The host page un-hides the frame in its own process; until that reaches ours the textbox cannot
 # take focus, so the frame tries again, this many times, this far apart (seconds).
 FOCUS_TRIES = 25
@@ -77,7 +78,7 @@ class FrameController:
             ConversationStore(agent_id, storage),
             transcript,
             agent_id,
-            str(shim.agent.get("welcomeMessage") or DEFAULT_WELCOME),
+            welcome_for(shim.agent, frame_locale(shim.locale)),
             on_change=self._on_chat_change,
             report=lambda text: self.shim.post(Report(type="report", text=text)),
         )
@@ -101,6 +102,11 @@ class FrameController:
         compose = as_compose(message)
         if compose is not None:
             self._compose(compose["action"], compose["text"])
+            return
+        locale = as_locale(message)
+        if locale is not None:
+            # frame-boot.js has re-worded the panel, the welcome included; what comes next too.
+            self.chat.welcome = welcome_for(self.shim.agent, locale)
             return
         identity = as_identity(message)
         if identity is not None:

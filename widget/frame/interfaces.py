@@ -30,6 +30,11 @@ class Shim(Protocol):
         """The agent's public settings the server put in the frame (`PublicAgent`), or {}."""
         ...
 
+    @property
+    def locale(self) -> str:
+        """The locale the panel is worded in now (the shim's choice; `widget.setLocale()`)."""
+        ...
+
     def connect(self, handler: Callable[[object], None]) -> None:
         """Deliver the shim's messages to `handler`, those that came before it first, in order."""
         ...
@@ -81,9 +86,11 @@ class TranscriptView(Protocol):
         pending: bool = False,
         sources: Sequence[Source] = (),
         author: str | None = None,
+        welcome: bool = False,
     ) -> Any:
         """A bubble; an agent's reply drawn from documents lists them (`sources`) under it; a
-        person's message names them (`author`)."""
+        person's message names them (`author`). The agent's welcome is marked (`welcome`), to be
+        re-worded when the locale changes."""
         ...
 
     def offer_handoff(self, label: str, *, after: Any) -> None:

@@ -1,18 +1,25 @@
 """The transcript's DOM (a `TranscriptView`). Every server or visitor string becomes text nodes;
-links are built here. DOM objects come in from `widget.frame.app`: nothing here imports `js`."""
+links are built here. DOM objects come in from `widget.frame.app`: nothing here imports `js`.
+
+The widget's own words are in the panel's locale (`widget.frame.strings`), each element marked
+with its key (`data-i18n`...) so that frame-boot.js re-words it when the locale changes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from widget.contracts.chat import Source
+from widget.contracts.locales import Locale
+from widget.frame.strings import StringKey, localized, translate
 from widget.linkify import segments
 
 
 class Transcript:
-    def __init__(self, element: Any) -> None:
+    def __init__(self, element: Any, locale: Callable[[], Locale] = lambda: "en") -> None:
+        """`locale()` is the panel's locale now."""
         self.element = element
+        self.locale = locale
         self.document = element.ownerDocument
         self._typing: Any = None
         self._error: Any = None
@@ -26,9 +33,12 @@ class Transcript:
         pending: bool = False,
         sources: Sequence[Source] = (),
         author: str | None = None,
+        welcome: bool = False,
     ) -> Any:
         bubble = self.document.createElement("div")
         bubble.className = f"msg {role}" + (" pending" if pending else "")
+        if welcome:
+            bubble.setAttribute("data-welcome", "")
         if author is not None:
             # A person wrote it: their name (or "Support team") heads the bubble, read out too.
             bubble.classList.add("person")
@@ -37,10 +47,9 @@ class Transcript:
             name.textContent = author
             bubble.appendChild(name)
         else:
-            label = "You" if role == "user" else "Assistant"
             hidden = self.document.createElement("span")
             hidden.className = "visually-hidden"
-            hidden.textContent = f"{label}: "
+            self._word(hidden, "you" if role == "user" else "assistant")
             bubble.appendChild(hidden)
         for part in segments(text):
             if part.href is None:
@@ -61,7 +70,9 @@ class Transcript:
         """ "Sources: a.pdf, Page title": web pages as links opening in a new tab."""
         line = self.document.createElement("span")
         line.className = "sources"
-        line.appendChild(self.document.createTextNode("Sources: "))
+        label = self.document.createElement("span")
+        self._word(label, "sources")
+        line.appendChild(label)
         for i, source in enumerate(sources):
             if i:
                 line.appendChild(self.document.createTextNode(", "))
@@ -88,7 +99,7 @@ class Transcript:
     def notice(self, text: str) -> Any:
         note = self.document.createElement("p")
         note.className = "notice"
-        note.textContent = text
+        self._word_english(note, text)
         self._place(note, None)
         return note
 
@@ -97,16 +108,19 @@ class Transcript:
         bubble.classList.toggle("pending", state == "pending")
         bubble.classList.toggle("failed", state == "failed")
         if state == "failed":
-            bubble.setAttribute("aria-description", "Not sent")
+            bubble.setAttribute("aria-description", translate(self.locale(), "notSent"))
+            bubble.setAttribute("data-i18n-description", "notSent")
         else:
             bubble.removeAttribute("aria-description")
+            bubble.removeAttribute("data-i18n-description")
 
     def show_typing(self, after: Any) -> None:
         self.hide_typing()
         typing = self.document.createElement("div")
         typing.className = "typing"
         typing.setAttribute("role", "status")
-        typing.setAttribute("aria-label", "The assistant is typing")
+        typing.setAttribute("aria-label", translate(self.locale(), "typing"))
+        typing.setAttribute("data-i18n-label", "typing")
         for _ in range(3):
             typing.appendChild(self.document.createElement("i"))
         self._typing = typing
@@ -124,13 +138,13 @@ class Transcript:
         box.className = "error"
         box.setAttribute("role", "alert")
         message = self.document.createElement("span")
-        message.textContent = text
+        self._word_english(message, text)
         box.appendChild(message)
         if retry:
             button = self.document.createElement("button")
             button.type = "button"
             button.className = "retry"
-            button.textContent = "Retry"
+            self._word(button, "retry")
             box.appendChild(button)
         self._error = box
         self._place(box, None)
@@ -144,6 +158,17 @@ class Transcript:
         self._typing = None
         self._error = None
         self.element.replaceChildren()
+
+    def _word(self, node: Any, key: StringKey) -> None:
+        node.textContent = translate(self.locale(), key)
+        node.setAttribute("data-i18n", key)
+
+    def _word_english(self, node: Any, english: str) -> None:
+        """The chat logic's English text, in the locale when the table holds it."""
+        text, key = localized(self.locale(), english)
+        node.textContent = text
+        if key is not None:
+            node.setAttribute("data-i18n", key)
 
     def _place(self, node: Any, after: Any) -> None:
         if after is not None and after.parentNode is not None:

@@ -30,7 +30,7 @@ from widget.server.agents.seed import seed_demo
 from widget.server.chat import router as chat_router
 from widget.server.chat.idle import IdleSweeper
 from widget.server.chat.live import ChangePoller, broadcaster_for
-from widget.server.core import static
+from widget.server.core import frame_locale, static
 from widget.server.core.body_limits import BodyLimitMiddleware, BodyLimits
 from widget.server.core.config import Settings
 from widget.server.core.db import make_engine, make_sessionmaker
@@ -120,6 +120,7 @@ def create_app(settings: Settings, *, agent: Agent | None = None) -> FastAPI:
     app.include_router(webhooks_router.events_router)
     app.include_router(crm_router.router)
     app.include_router(dashboard_pages.router)
+    app.include_router(frame_locale.router)
     # Last: the static router ends in a catch-all path.
     app.include_router(static.router)
 

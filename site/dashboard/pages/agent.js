@@ -11,6 +11,8 @@ const FIELD_LABELS = {
   allowedOrigins: "allowed origins",
   retentionDays: "retention",
 };
+// The widget's locales, generated from widget/contracts/locales.py (`make gen`).
+const LOCALES = /*<locales>*/["en","de","fr","es","ar"]/*</locales>*/;
 const CRMS = [
   { provider: "hubspot", label: "HubSpot" },
   { provider: "pipedrive", label: "Pipedrive" },
@@ -222,6 +224,48 @@ function themeCard(ctx) {
   return card("Appearance", form);
 }
 
+// Welcome message per language: the frame greets a visitor in the widget's locale with that
+// text, else with the general welcome message above. Saved as one map (welcomeMessages).
+function welcomesCard(ctx) {
+  const current = ctx.agent.welcomeMessages || {};
+  const names = new Intl.DisplayNames(["en"], { type: "language" });
+  const boxes = Object.fromEntries(LOCALES.map((code) => [code, h("textarea", { rows: "2", maxlength: "2000" })]));
+  for (const [code, box] of Object.entries(boxes)) box.value = current[code] || "";
+  const alert = h("p", { class: "form-error", role: "alert" });
+  const saved = h("p", { class: "form-ok", role: "status" });
+  const save = h("button", { type: "submit", class: "btn primary" }, "Save welcome messages");
+  const form = h(
+    "form",
+    { novalidate: true, "aria-label": "Welcome message per language" },
+    h("p", { class: "hint" }, "The chat shows the visitor's language's welcome; a language left empty gets the welcome message above."),
+    ...LOCALES.map((code) => field(`${names.of(code)} (${code})`, boxes[code])),
+    alert,
+    h("div", { class: "row" }, save, saved),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError(alert);
+    saved.textContent = "";
+    const wanted = Object.fromEntries(LOCALES.map((code) => [code, boxes[code].value.trim()]).filter(([, text]) => text));
+    const before = ctx.agent.welcomeMessages || {};
+    const same = LOCALES.every((code) => (wanted[code] || "") === (before[code] || ""));
+    if (same) {
+      saved.textContent = "Nothing changed.";
+      return;
+    }
+    save.disabled = true;
+    try {
+      ctx.setAgent(await patch(`/v1/agents/${seg(ctx.agent.agentId)}`, { welcomeMessages: wanted }));
+      saved.textContent = "Welcome messages saved.";
+    } catch (error) {
+      showError(alert, error);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return card("Welcome message per language", form);
+}
+
 // Identity: the secret the host page's backend signs userIds with (widget.identify), masked until
 // revealed so a shared screen does not leak it, and the switch that accepts unsigned identities.
 function identityCard(ctx, secret) {
@@ -358,5 +402,5 @@ export async function render(view, ctx) {
     get(`/v1/agents/${seg(ctx.agent.agentId)}/identity-secret`),
   ]);
   if (ctx.signal.aborted) return;
-  view.append(settingsForm(ctx), themeCard(ctx), identityCard(ctx, identitySecret), integrations, newAgentCard(ctx), deleteAgentCard(ctx));
+  view.append(settingsForm(ctx), welcomesCard(ctx), themeCard(ctx), identityCard(ctx, identitySecret), integrations, newAgentCard(ctx), deleteAgentCard(ctx));
 }

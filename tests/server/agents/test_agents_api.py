@@ -32,6 +32,7 @@ def test_get_the_seeded_demo_agent(client: httpx.Client, admin: dict[str, str]) 
         "agentId", "name", "prompt", "welcomeMessage", "allowedOrigins", "retentionDays",
         "phoneRegion", "createdAt", "updatedAt", "allowUnverifiedIdentity", "theme",
         "handoffTimeoutSeconds",
+        "welcomeMessages",
     }  # fmt: skip
     assert client.get("/v1/agents/ag_nobody", headers=admin).status_code == 404
 

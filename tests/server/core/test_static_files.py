@@ -130,6 +130,7 @@ def test_the_frame_carries_the_agents_public_settings(
         "agentId": "ag_demo",
         "name": "Sales",
         "welcomeMessage": tricky,
+        "welcomeMessages": {},
         "theme": {"color": "#4f46e5", "side": "right", "launcherLabel": "", "scheme": "light"},
     }
     assert "prompt" not in embedded

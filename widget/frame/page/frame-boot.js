@@ -7,7 +7,7 @@
 (function () {
   "use strict";
   // The frame↔shim message types, generated from widget/contracts/protocol.py (`make gen`).
-  var MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","identify":"identify","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
+  var MSG = Object.freeze(/*<messages>*/{"connect":"widget:connect","command":"command","compose":"compose","identify":"identify","locale":"locale","hello":"widget:hello","ready":"ready","event":"event","state":"state","request":"request","stash":"stash","report":"report"}/*</messages>*/);
   // The shim put a fresh random nonce in our URL; only its connect message carries it. It stays in
   // the URL so that a reloaded frame can be connected again.
   var nonce = location.hash.slice(1);
@@ -39,6 +39,74 @@
   try {
     agent = JSON.parse(document.getElementById("agent-config").textContent) || {};
   } catch (e) {}
+
+  // The panel's words in the visitor's locale; the server wrote them into the page too, so this
+  // is only for what is drawn later and for a switch (widget.setLocale()).
+  var words = { locale: "en", dir: "ltr", strings: {} };
+  try {
+    words = JSON.parse(document.getElementById("frame-strings").textContent) || words;
+  } catch (e) {}
+  var wanted = words.locale; // the last locale the shim asked for
+
+  function t(key, english) {
+    return (words.strings && words.strings[key]) || english;
+  }
+
+  // The agent's welcome in the locale (widget.frame.strings.welcome_for chooses the same way).
+  function welcome() {
+    var own = (agent.welcomeMessages || {})[words.locale];
+    if (typeof own == "string" && own.trim()) return own;
+    if (typeof agent.welcomeMessage == "string" && agent.welcomeMessage.trim()) return agent.welcomeMessage;
+    return t("welcome", "Hi! How can we help you today?");
+  }
+
+  // Re-words the panel, Python's elements included: each carries the key of its words.
+  var WORDED = [
+    ["data-i18n", null],
+    ["data-i18n-label", "aria-label"],
+    ["data-i18n-title", "title"],
+    ["data-i18n-placeholder", "placeholder"],
+    ["data-i18n-description", "aria-description"],
+  ];
+  function applyWords(next) {
+    words = next;
+    document.documentElement.lang = next.locale;
+    document.documentElement.dir = next.dir;
+    WORDED.forEach(function (pair) {
+      document.querySelectorAll("[" + pair[0] + "]").forEach(function (node) {
+        var text = next.strings[node.getAttribute(pair[0])];
+        if (typeof text != "string") return;
+        if (pair[1]) node.setAttribute(pair[1], text);
+        else node.textContent = text;
+      });
+    });
+    if (!agent.name) document.title = t("title", "Chat");
+    document.querySelectorAll("[data-welcome]").forEach(function (node) {
+      while (node.childNodes.length > 1) node.lastChild.remove();
+      node.append(welcome());
+    });
+    // A reload (a boot retry) keeps the locale.
+    var here = new URL(location.href);
+    here.searchParams.set("locale", next.locale);
+    history.replaceState(null, "", here);
+  }
+
+  // widget.setLocale(code) on the host page: the words come from the server (the page carries
+  // only the visitor's locale), then Python hears of it for what it draws next.
+  function switchLocale(message) {
+    wanted = message.locale;
+    if (wanted === words.locale) return void (handler && handler(message));
+    fetch0(new URL("v1/locales/" + encodeURIComponent(wanted), location.href)).then(function (response) {
+      if (!response.ok) throw new Error(response.status + " for " + response.url);
+      return response.json();
+    }).then(function (next) {
+      if (next.locale !== wanted) return; // a later switch overtook this one
+      applyWords(next);
+      if (handler) handler(message);
+    }).catch(function (error) {
+      console.error("Parley widget: could not switch the chat to " + wanted + ":", error);
+    });
+  }
 
   var port = null;
   var handler = null; // Python's, once it runs
@@ -89,7 +157,8 @@
   }
 
   function receive(message) {
-    if (handler) handler(message);
+    if (message && message.type === MSG.locale && typeof message.locale == "string") switchLocale(message);
+    else if (handler) handler(message);
     else if (message && message.type === MSG.compose && typeof message.text == "string") {
       // widget.send() and widget.prefill() before Python: the same path as typed text.
       if (message.action === "send") keep(message.text);
@@ -132,7 +201,8 @@
     div.className = "msg user pending";
     var label = document.createElement("span");
     label.className = "visually-hidden";
-    label.textContent = "You: ";
+    label.textContent = t("you", "You: ");
+    label.setAttribute("data-i18n", "you");
     div.append(label, document.createTextNode(text));
     $("transcript").append(div);
     $("transcript").scrollTop = $("transcript").scrollHeight;
@@ -141,15 +211,15 @@
   function showDrafts() {
     var transcript = $("transcript");
     transcript.replaceChildren();
-    if (agent.welcomeMessage) {
-      var hello = document.createElement("div");
-      hello.className = "msg assistant";
-      var label = document.createElement("span");
-      label.className = "visually-hidden";
-      label.textContent = "Assistant: ";
-      hello.append(label, document.createTextNode(agent.welcomeMessage));
-      transcript.append(hello);
-    }
+    var hello = document.createElement("div");
+    hello.className = "msg assistant";
+    hello.setAttribute("data-welcome", "");
+    var label = document.createElement("span");
+    label.className = "visually-hidden";
+    label.textContent = t("assistant", "Assistant: ");
+    label.setAttribute("data-i18n", "assistant");
+    hello.append(label, document.createTextNode(welcome()));
+    transcript.append(hello);
     drafts.pending.forEach(function (d) {
       bubble(d.content);
     });
@@ -282,6 +352,10 @@
   window.widgetBridge = {
     storage: storage,
     agentId: agentId,
+    // The locale the panel is worded in now (Python words what it draws in it).
+    get locale() {
+      return words.locale;
+    },
     agent: agent,
     post: post,
     fail: fail,

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from sqlalchemy import select
 
 from widget.agent.leads import PHONE_REGION_CODES, is_phone_region
+from widget.contracts.locales import Locale
 from widget.events import AgentUpdatedData
 from widget.server.agents.deletion import AgentDeleted, delete_agent
 from widget.server.agents.knowledge_cache import KnowledgeCache
@@ -48,6 +49,14 @@ DEFAULT_WELCOME = "Hi! How can I help you today?"
 Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})]
 Prompt = Annotated[str, Field(max_length=20_000)]
 Welcome = Annotated[str, Field(max_length=2_000)]
+# The welcome per supported locale ({"de": "Hallo!"}): each one a visible text.
+WelcomeText = Annotated[
+    str, Field(min_length=1, max_length=2_000, json_schema_extra={"pattern": NOT_BLANK})
+]
+WelcomeMessages = Annotated[
+    dict[Locale, WelcomeText],
+    Field(description='The welcome per locale, e.g. {"de": "Hallo!"}; welcomeMessage for others'),
+]
 # Days a conversation (and its lead) is kept after its last activity; null: kept until deleted.
 RetentionDays = Annotated[int, Field(ge=1, le=36_500)] | None
 # Every country phone numbers are known for, as the schema's enum (either case).
@@ -79,6 +88,13 @@ def _check_region(value: Any) -> Any:
             "or null for the server's default"
         )
     return value.upper()
+
+
+def _check_welcomes(value: dict[str, str]) -> dict[str, str]:
+    blank = sorted(locale for locale, text in value.items() if is_blank(text))
+    if blank:
+        raise ValueError(f"the welcome for {', '.join(blank)} must not be blank")
+    return value
 
 
 def _check_days(value: Any) -> Any:
@@ -128,6 +144,7 @@ class AgentOut(ApiModel):
     name: str
     prompt: str
     welcome_message: str
+    welcome_messages: dict[Locale, str]
     allowed_origins: list[str]
     allow_unverified_identity: bool
     retention_days: int | None
@@ -154,11 +171,13 @@ class AgentCreateIn(RequestModel):
     name: Name
     prompt: Prompt = DEFAULT_PROMPT
     welcome_message: Welcome = DEFAULT_WELCOME
+    welcome_messages: WelcomeMessages = Field(default_factory=dict)
     allowed_origins: Origins = Field(default_factory=list)
     retention_days: RetentionDays = None
     phone_region: PhoneRegion = None
 
     _name = field_validator("name")(_check_name)
+    _welcomes = field_validator("welcome_messages")(_check_welcomes)
     _days = field_validator("retention_days", mode="before")(_check_days)
     _region = field_validator("phone_region", mode="before")(_check_region)
 
@@ -176,6 +195,8 @@ class AgentPatchIn(RequestModel):
     name: Name | None = Field(default=None, json_schema_extra=not_null)
     prompt: Prompt | None = Field(default=None, json_schema_extra=not_null)
     welcome_message: Welcome | None = Field(default=None, json_schema_extra=not_null)
+    # The whole map: locales left out have no welcome of their own; {} removes them all.
+    welcome_messages: WelcomeMessages | None = Field(default=None, json_schema_extra=not_null)
     allowed_origins: Origins | None = Field(default=None, json_schema_extra=not_null)
     allow_unverified_identity: bool | None = Field(default=None, json_schema_extra=not_null)
     retention_days: RetentionDays = None
@@ -191,6 +212,7 @@ class AgentPatchIn(RequestModel):
         "name",
         "prompt",
         "welcome_message",
+        "welcome_messages",
         "allowed_origins",
         "allow_unverified_identity",
         "theme",
@@ -213,12 +235,18 @@ class AgentPatchIn(RequestModel):
     def _origins(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else normalize_origins(value)
 
+    @field_validator("welcome_messages")
+    @classmethod
+    def _welcomes(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        return None if value is None else _check_welcomes(value)
+
 
 # The API's names for the model's columns, in the order `changes` lists them.
 PATCHABLE = (
     ("name", "name"),
     ("prompt", "prompt"),
     ("welcome_message", "welcomeMessage"),
+    ("welcome_messages", "welcomeMessages"),
     ("allowed_origins", "allowedOrigins"),
     ("allow_unverified_identity", "allowUnverifiedIdentity"),
     ("retention_days", "retentionDays"),
@@ -241,6 +269,7 @@ def agent_out(agent: Agent) -> AgentOut:
         name=agent.name,
         prompt=agent.prompt,
         welcome_message=agent.welcome_message,
+        welcome_messages=dict(agent.welcome_messages or {}),
         allowed_origins=list(agent.allowed_origins),
         allow_unverified_identity=bool(agent.allow_unverified_identity),
         retention_days=agent.retention_days,
@@ -271,6 +300,7 @@ def create_agent(body: AgentCreateIn, sessions: SessionsDep) -> AgentOut:
             name=body.name,
             prompt=body.prompt,
             welcome_message=body.welcome_message,
+            welcome_messages=dict(body.welcome_messages),
             allowed_origins=body.allowed_origins,
             retention_days=body.retention_days,
             phone_region=body.phone_region,
@@ -307,6 +337,9 @@ def patch_agent(agent_id: AgentId, body: AgentPatchIn, sessions: SessionsDep) ->
                 current = bool(current)
             elif attribute == "handoff_timeout_seconds":
                 current = handoff_timeout(agent)
+            elif attribute == "welcome_messages":
+                current = dict(current or {})
+                value = None if value is None else dict(value)
             elif attribute == "theme":
                 current = _stored_theme(agent)
                 if value is not None:  # a partial theme: the fields given over the current ones

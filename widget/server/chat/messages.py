@@ -67,6 +67,7 @@ def message_out(message: Message) -> MessageOut:
 def announce(session: Session, message: Message, agent_id: str) -> None:
     """The message's `message.sent` webhook event, with its author beside the seed's fields."""
     author = author_out(message)
+    conversation = session.get(Conversation, message.conversation_id)
     enqueue(
         session,
         "message.sent",
@@ -78,6 +79,7 @@ def announce(session: Session, message: Message, agent_id: str) -> None:
             content=message.content,
             created_at=message.created_at,
             author=MessageAuthor(kind=author.kind, name=author.name),
+            user_id=None if conversation is None else conversation.user_id,
         ),
     )
 

@@ -145,3 +145,5 @@ class PublicAgentOut(ApiModel):
     agent_id: str
     name: str
     welcome_message: str
+    # The welcome per locale; welcome_message for a locale it lacks.
+    welcome_messages: dict[str, str]

@@ -254,6 +254,7 @@ def store_visitor_message(
                 conversation_id=conversation_id,
                 agent_id=conversation.agent_id,
                 created_at=conversation.created_at,
+                user_id=conversation.user_id,
             ),
         )
     user_message = Message(
@@ -368,6 +369,7 @@ def record_reply(
                     company_name=lead.company_name,
                     message=lead.message,
                     created_at=lead.created_at,
+                    user_id=lead.user_id,
                 ),
                 conversation_id=conversation_id,
             )
@@ -501,7 +503,10 @@ def end_conversation_now(
             session,
             "conversation.ended",
             ConversationEndedData(
-                conversation_id=conversation_id, agent_id=conversation.agent_id, ended_at=when
+                conversation_id=conversation_id,
+                agent_id=conversation.agent_id,
+                ended_at=when,
+                user_id=conversation.user_id,
             ),
         )
     return True
@@ -601,5 +606,8 @@ def public_agent(sessions: sessionmaker[Session], agent_id: str) -> PublicAgentO
         if agent is None:
             raise ApiError(404, "not_found", f"No agent {agent_id!r}.")
         return PublicAgentOut(
-            agent_id=agent.id, name=agent.name, welcome_message=agent.welcome_message
+            agent_id=agent.id,
+            name=agent.name,
+            welcome_message=agent.welcome_message,
+            welcome_messages=dict(agent.welcome_messages or {}),
         )

@@ -3,10 +3,12 @@
 - `/` is `demo.html`; `/widget.js`, `/frame.html`, `/snippet.html` and every other file under
   the bundle dir are served by their path. Paths with empty, `.`, `..` or dot-file segments are
   refused, so nothing outside the bundle dir is reachable.
-- `/frame.html?agent=<agentId>` gets the agent's public settings (agentId, name, welcomeMessage)
-  as JSON in place of `{{AGENT}}`, and `Content-Security-Policy: frame-ancestors <origins>` from
-  the agent's allowed origins, so only those sites can embed the chat. An agent allowing `*` (the
-  demo) gets no frame-ancestors restriction at all: CSP's own `*` would still refuse `file:` pages.
+- `/frame.html?agent=<agentId>&locale=<locale>` gets the agent's public settings (agentId, name,
+  welcomeMessage, welcomeMessages, theme) as JSON in place of `{{AGENT}}`, its words in that
+  locale (`widget.server.core.frame_locale`), and `Content-Security-Policy: frame-ancestors
+  <origins>` from the agent's allowed origins, so only those sites can embed the chat. An agent
+  allowing `*` (the demo) gets no frame-ancestors restriction at all: CSP's own `*` would still
+  refuse `file:` pages.
   The same header holds the frame's own strict policy (`frame_policy`): scripts and styles from
   this origin or inline by their hash, connections to this origin only, no plugins, no forms.
   An unknown agent gets a 404 HTML page, a missing `agent` parameter a 400 one.
@@ -38,11 +40,13 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from widget.frame.strings import frame_locale
 from widget.server.agents.tables import Agent
 from widget.server.agents.theme import Theme, merged_theme, theme_css
 from widget.server.core.allowed_methods import allowed_methods
 from widget.server.core.deps import SessionsDep, SettingsDep
 from widget.server.core.errors import error_response
+from widget.server.core.frame_locale import localized_frame
 
 router = APIRouter(include_in_schema=False)
 
@@ -237,6 +241,7 @@ def agent_json_for_script(agent: Agent, theme: Theme | None = None) -> str:
         "agentId": agent.id,
         "name": agent.name,
         "welcomeMessage": agent.welcome_message,
+        "welcomeMessages": dict(agent.welcome_messages or {}),
         "theme": theme or merged_theme(agent.theme, {}),
     }
     text = json.dumps(public, ensure_ascii=False)
@@ -255,10 +260,12 @@ async def frame_page(
     color: Annotated[str | None, Query(max_length=16)] = None,
     side: Annotated[str | None, Query(max_length=16)] = None,
     scheme: Annotated[str | None, Query(max_length=16)] = None,
+    locale: Annotated[str | None, Query(max_length=35)] = None,
 ) -> Response:
     """The frame with the agent's public settings filled in (`{{AGENT}}`), its theme's CSS
     (`{{THEME}}`: the tag's data-color, data-side and data-scheme, passed by the shim in the query,
-    over the agent's theme; invalid ones are ignored, the shim reports them) and its CSP."""
+    over the agent's theme; invalid ones are ignored, the shim reports them), its strings in the
+    shim's `locale` (`frame_locale`: English for one not supported) and its CSP."""
     if not agent:
         return not_found_page("The frame needs ?agent=<agentId>.", status=400)
     agent_id = agent
@@ -281,6 +288,7 @@ async def frame_page(
         return not_found_page("frame.html is not in the bundle; run `make build`.")
     template = await run_in_threadpool(path.read_text, "utf-8")
     document = template.replace(AGENT_PLACEHOLDER, agent_json).replace(THEME_PLACEHOLDER, css)
+    document = localized_frame(document, frame_locale(locale))
     body = document.encode()
     accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
     encoding = next((c for c, _ in _ENCODINGS if c in accepted), None)
