@@ -123,6 +123,10 @@ def test_the_browsers_languages_choose_when_the_page_does_not(
         )
         expect(frame.get_by_role("button", name=fr["send"], exact=True)).to_be_visible()
         expect(frame.locator("html")).to_have_attribute("lang", "fr")
+        # Python's own controls are in the visitor's language too.
+        expect(frame.get_by_role("button", name=fr["talkToPerson"], exact=True)).to_be_visible(
+            timeout=BOOT_TIMEOUT_MS
+        )
     finally:
         context.close()
 

@@ -13,6 +13,7 @@ from tests.frame.harness import open_frame
 from widget.contracts.locales import LAUNCHER_STRINGS, LOCALES, supported_locale
 from widget.contracts.protocol import as_locale
 from widget.frame import chat
+from widget.frame.live_text import STRINGS
 from widget.frame.strings import (
     FRAME_STRINGS,
     frame_locale,
@@ -109,3 +110,11 @@ def test_the_frame_greets_in_its_locale_and_a_switch_changes_the_next_greeting()
         assert f.transcript.bubbles() == [("assistant", "Hallo!", "sent")]
 
     run(scenario())
+
+
+def test_what_the_visitor_reads_of_a_person_is_in_every_locale() -> None:
+    for english in STRINGS.values():
+        key = key_of(english)
+        assert key is not None, english
+        assert localized("de", english) == (FRAME_STRINGS["de"][key], key)
+    assert translate("ar", "talkToPerson") != translate("en", "talkToPerson")

@@ -21,7 +21,7 @@ def start() -> FrameController:
     document = browser.document()
     element = document.getElementById
     shim = browser.BrowserShim()
-    panel = DomPanel(document)
+    panel = DomPanel(document, lambda: frame_locale(shim.locale))
     app = FrameController(
         shim,
         panel,

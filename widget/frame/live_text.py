@@ -1,16 +1,21 @@
-"""What the visitor reads of a person in the conversation: the feature's visible strings (English,
-in one place, for the strings table to take over) and who wrote a message."""
+"""What the visitor reads of a person in the conversation: the feature's strings (English, from the
+strings table) and who wrote a message."""
 
 from __future__ import annotations
 
 from widget.contracts.chat import Author
+from widget.contracts.locales import DEFAULT_LOCALE
+from widget.frame.strings import FRAME_STRINGS
 
+# The chat logic's words, in English: the view shows them in the visitor's locale (its table holds
+# every one of them).
+_ENGLISH = FRAME_STRINGS[DEFAULT_LOCALE]
 STRINGS = {
-    "talk_to_person": "Talk to a person",
-    "waiting": "Waiting for a person…",
-    "support_team": "Support team",
-    "handoff_failed": "Can't reach the chat server to ask for a person. Try again in a moment.",
-    "ended": "This conversation has ended. Your next message starts a new one.",
+    "talk_to_person": _ENGLISH["talkToPerson"],
+    "waiting": _ENGLISH["waitingForPerson"],
+    "support_team": _ENGLISH["supportTeam"],
+    "handoff_failed": _ENGLISH["handoffFailed"],
+    "ended": _ENGLISH["ended"],
 }
 
 

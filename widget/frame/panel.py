@@ -5,17 +5,20 @@ DOM objects come in from `widget.frame.app`: nothing here imports `js`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from widget.frame.live_text import STRINGS
+from widget.contracts.locales import Locale
+from widget.frame.strings import StringKey, translate
 
 # The composer grows with its text up to this height (px), then scrolls.
 MAX_COMPOSER_HEIGHT = 120
 
 
 class DomPanel:
-    def __init__(self, document: Any) -> None:
+    def __init__(self, document: Any, locale: Callable[[], Locale]) -> None:
         self.document = document
+        self.locale = locale
         element = document.getElementById
         self.panel = element("panel")
         self.status = element("status")
@@ -33,7 +36,7 @@ class DomPanel:
         self.talk_button.type = "button"
         self.talk_button.className = "talk-button"
         self.talk_button.id = "talk-to-person"
-        self.talk_button.textContent = STRINGS["talk_to_person"]
+        self._word(self.talk_button, "talkToPerson")
         self.talk_button.hidden = True
         self.live_bar.append(self.live_status, self.talk_button)
         self.composer.before(self.live_bar)
@@ -63,7 +66,11 @@ class DomPanel:
 
     def show_mode(self, mode: str) -> None:
         self.talk_button.hidden = mode != "agent"
-        self.live_status.textContent = STRINGS["waiting"] if mode == "waiting" else ""
+        if mode == "waiting":
+            self._word(self.live_status, "waitingForPerson")
+        else:
+            self.live_status.removeAttribute("data-i18n")
+            self.live_status.textContent = ""
 
     def autosize(self) -> None:
         self.textbox.style.height = "auto"
@@ -73,3 +80,8 @@ class DomPanel:
     def submit(self) -> None:
         """Submit the composer as a click on Send would (Enter sends)."""
         self.composer.requestSubmit()
+
+    def _word(self, node: Any, key: StringKey) -> None:
+        # data-i18n: frame-boot.js re-words it when the host page switches the locale.
+        node.textContent = translate(self.locale(), key)
+        node.setAttribute("data-i18n", key)

@@ -38,6 +38,10 @@ StringKey = Literal[
     "historyUnreachable",
     "ended",
     "welcome",
+    "talkToPerson",
+    "waitingForPerson",
+    "supportTeam",
+    "handoffFailed",
 ]
 
 FRAME_STRINGS: Final[dict[Locale, dict[StringKey, str]]] = {
@@ -65,6 +69,10 @@ FRAME_STRINGS: Final[dict[Locale, dict[StringKey, str]]] = {
         "historyUnreachable": "Can't reach the chat server to load your conversation.",
         "ended": "This conversation has ended. Your next message starts a new one.",
         "welcome": "Hi! How can we help you today?",
+        "talkToPerson": "Talk to a person",
+        "waitingForPerson": "Waiting for a person…",
+        "supportTeam": "Support team",
+        "handoffFailed": "Can't reach the chat server to ask for a person. Try again in a moment.",
     },
     "de": {
         "title": "Chat",
@@ -91,6 +99,11 @@ FRAME_STRINGS: Final[dict[Locale, dict[StringKey, str]]] = {
         "geladen werden.",
         "ended": "Dieses Gespräch ist beendet. Ihre nächste Nachricht beginnt ein neues.",
         "welcome": "Hallo! Wie können wir Ihnen helfen?",
+        "talkToPerson": "Mit einem Menschen sprechen",
+        "waitingForPerson": "Warten auf eine Person…",
+        "supportTeam": "Support-Team",
+        "handoffFailed": "Der Chat-Server ist nicht erreichbar, um eine Person zu rufen. "
+        "Versuchen Sie es gleich noch einmal.",
     },
     "fr": {
         "title": "Chat",
@@ -118,6 +131,11 @@ FRAME_STRINGS: Final[dict[Locale, dict[StringKey, str]]] = {
         "ended": "Cette conversation est terminée. Votre prochain message en commence une "
         "nouvelle.",
         "welcome": "Bonjour ! Comment pouvons-nous vous aider ?",
+        "talkToPerson": "Parler à une personne",
+        "waitingForPerson": "En attente d'une personne…",
+        "supportTeam": "Équipe support",
+        "handoffFailed": "Impossible de joindre le serveur du chat pour demander une personne. "
+        "Réessayez dans un instant.",
     },
     "es": {
         "title": "Chat",
@@ -144,6 +162,11 @@ FRAME_STRINGS: Final[dict[Locale, dict[StringKey, str]]] = {
         "conversación.",
         "ended": "Esta conversación ha terminado. Tu próximo mensaje iniciará una nueva.",
         "welcome": "¡Hola! ¿En qué podemos ayudarte?",
+        "talkToPerson": "Hablar con una persona",
+        "waitingForPerson": "Esperando a una persona…",
+        "supportTeam": "Equipo de soporte",
+        "handoffFailed": "No se puede conectar con el servidor del chat para pedir una persona. "
+        "Inténtalo de nuevo en un momento.",
     },
     "ar": {
         "title": "الدردشة",
@@ -168,6 +191,10 @@ FRAME_STRINGS: Final[dict[Locale, dict[StringKey, str]]] = {
         "historyUnreachable": "تعذّر الوصول إلى خادم الدردشة لتحميل محادثتك.",
         "ended": "انتهت هذه المحادثة. رسالتك التالية تبدأ محادثة جديدة.",
         "welcome": "مرحبًا! كيف يمكننا مساعدتك اليوم؟",
+        "talkToPerson": "التحدث إلى شخص",
+        "waitingForPerson": "في انتظار شخص…",
+        "supportTeam": "فريق الدعم",
+        "handoffFailed": "تعذّر الوصول إلى خادم الدردشة لطلب شخص. حاول مرة أخرى بعد قليل.",
     },
 }
 

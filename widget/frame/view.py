@@ -44,7 +44,7 @@ class Transcript:
             bubble.classList.add("person")
             name = self.document.createElement("span")
             name.className = "author"
-            name.textContent = author
+            self._word_english(name, author)  # "Support team" is the table's; a name is as given
             bubble.appendChild(name)
         else:
             hidden = self.document.createElement("span")
@@ -93,7 +93,7 @@ class Transcript:
         button = self.document.createElement("button")
         button.type = "button"
         button.className = "offer-handoff"
-        button.textContent = label
+        self._word_english(button, label)
         self._place(button, after)
 
     def notice(self, text: str) -> Any:
