@@ -535,6 +535,23 @@ def test_forms_work_with_the_keyboard_alone(
     assert verified(updated, endpoint["secret"])["data"]["changes"] == ["name"]
     expect(page.get_by_role("combobox", name="Current agent")).to_contain_text("Parley Support")
 
+    # The wait for a person: out of range is refused in place, then saved.
+    wait_box = page.get_by_role("spinbutton", name="Wait for a person (seconds)")
+    expect(wait_box).to_have_value("120")
+    tab_to(page, wait_box, back=True)
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.type("5")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("from 10 to 86400")
+    expect(wait_box).to_be_focused()
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.type("300")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Saved. Changed: wait for a person.")).to_be_visible()
+    with dash.admin() as admin:
+        agent = admin.get("/v1/agents/ag_demo").json()
+    assert agent["handoffTimeoutSeconds"] == 300
+
     # Webhooks: add an endpoint with one event, copy its secret.
     tab_to(page, nav_link(page, "Webhooks"), back=True)
     page.keyboard.press("Enter")

@@ -1,5 +1,6 @@
-// Agent: name, prompt, welcome message, allowed origins, retention, CRM integrations, new agents,
-// and deleting the agent (after a confirmation that names what goes with it).
+// Agent: name, prompt, welcome message, allowed origins, retention, the wait for a person, CRM
+// integrations, new agents, and deleting the agent (after a confirmation that names what goes
+// with it).
 // Saving sends only the fields that changed, so `agent.updated` lists exactly those.
 import { api, del, get, patch, post, put, seg } from "../api.js";
 import { card, clearError, confirmDialog, confirmInline, copyText, field, h, newId, showError } from "../dom.js";
@@ -10,6 +11,7 @@ const FIELD_LABELS = {
   welcomeMessage: "welcome message",
   allowedOrigins: "allowed origins",
   retentionDays: "retention",
+  handoffTimeoutSeconds: "wait for a person",
 };
 // The widget's locales, generated from widget/contracts/locales.py (`make gen`).
 const LOCALES = /*<locales>*/["en","de","fr","es","ar"]/*</locales>*/;
@@ -34,10 +36,11 @@ function settingsForm(ctx) {
   const origins = h("textarea", { rows: "3", spellcheck: "false", autocapitalize: "off" });
   origins.value = agent.allowedOrigins.join("\n");
   const retention = h("input", { type: "number", min: "1", max: "36500", step: "1", inputmode: "numeric", value: agent.retentionDays ?? "" });
+  const handoff = h("input", { type: "number", min: "10", max: "86400", step: "1", inputmode: "numeric", required: true, value: agent.handoffTimeoutSeconds ?? 120 });
   const alert = h("p", { class: "form-error", role: "alert" });
   const saved = h("p", { class: "form-ok", role: "status" });
   const save = h("button", { type: "submit", class: "btn primary" }, "Save changes");
-  const fields = { name, prompt, welcomeMessage: welcome, allowedOrigins: origins, retentionDays: retention };
+  const fields = { name, prompt, welcomeMessage: welcome, allowedOrigins: origins, retentionDays: retention, handoffTimeoutSeconds: handoff };
 
   const form = h(
     "form",
@@ -48,6 +51,7 @@ function settingsForm(ctx) {
     field("Prompt", prompt, "Instructions for the agent: tone, what to help with, when to ask for an email address."),
     field("Allowed origins", origins, "Sites that may embed this agent, one per line, like https://www.example.com. A single * allows any site."),
     field("Keep conversations for (days)", retention, "Conversations and their leads idle for longer are removed automatically. Leave empty to keep them until you delete them."),
+    field("Wait for a person (seconds)", handoff, "When a visitor asks for a person and nobody replies from the Inbox within this time, the chat says so and asks for their email address. 10 to 86400."),
     alert,
     h("div", { class: "row" }, save, saved),
   );
@@ -62,7 +66,14 @@ function settingsForm(ctx) {
       prompt: prompt.value,
       allowedOrigins: originsFrom(origins.value),
       retentionDays: retention.value.trim() === "" ? null : Number(retention.value),
+      handoffTimeoutSeconds: Number(handoff.value),
     };
+    const wait = wanted.handoffTimeoutSeconds;
+    if (handoff.value.trim() === "" || !(Number.isInteger(wait) && wait >= 10 && wait <= 86400)) {
+      showError(alert, new Error("handoffTimeoutSeconds: enter a whole number of seconds from 10 to 86400."), fields);
+      handoff.focus();
+      return;
+    }
     if (wanted.retentionDays !== null && !(Number.isInteger(wanted.retentionDays) && wanted.retentionDays >= 1)) {
       showError(alert, new Error("retentionDays: enter a whole number of days (1 or more), or leave it empty."), fields);
       retention.focus();
