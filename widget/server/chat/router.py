@@ -223,15 +223,9 @@ def _last_event_id(
         ),
     ] = None,
 ) -> int | None:
-    if last_event_id is not None and last_event_id.strip():
-        value = last_event_id.strip()
-        if not value.isdigit():
-            raise ApiError(
-                422,
-                "invalid_request",
-                f"Last-Event-ID must be an event id from this stream (digits), got {value!r}.",
-            )
-        return int(value)
+    from_header = sse.last_event_id(last_event_id)
+    if from_header is not None:
+        return from_header
     return query_last_event_id
 
 

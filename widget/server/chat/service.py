@@ -424,21 +424,13 @@ def commit_reply(
             or settings.phone_default_region
         )
         reply = dataclasses.replace(reply, lead=normalized(reply.lead, region))
-    try:
-        with (
-            writer_turn(settings.database_busy_timeout, sessions=sessions),
-            transaction(sessions) as session,
-        ):
-            return record_reply(session, conversation_id, body, reply, received_at)
-    except IntegrityError:
-        # A concurrent retry with the same clientMessageId won; answer as it did.
-        if body.client_message_id is None:
-            raise
-        with sessions() as session:
-            stored = stored_reply(session, conversation_id, body.client_message_id)
-        if stored is None:
-            raise
-        return stored.response
+    return commit_visitor_message(
+        sessions,
+        settings,
+        conversation_id,
+        body,
+        lambda session: record_reply(session, conversation_id, body, reply, received_at),
+    )
 
 
 def commit_visitor_message(
@@ -448,8 +440,8 @@ def commit_visitor_message(
     body: SendMessageIn,
     record: Callable[[Session], SendMessageOut],
 ) -> SendMessageOut:
-    """Run `record` (`record_silent`, `record_handoff_request`) in a writer's transaction; a
-    concurrent retry with the same clientMessageId that won is answered as it was."""
+    """Run `record` (`record_reply`, `record_silent`, `record_handoff_request`) in a writer's
+    transaction; a concurrent retry with the same clientMessageId that won is answered as it was."""
     try:
         with (
             writer_turn(settings.database_busy_timeout, sessions=sessions),

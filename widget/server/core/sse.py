@@ -17,9 +17,26 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette.types import Receive, Scope, Send
 
+from widget.server.core.errors import ApiError
+
 MEDIA_TYPE = "text/event-stream"
 # What the browser's EventSource waits before it reconnects, in milliseconds.
 RETRY_MILLISECONDS = 3000
+
+
+def last_event_id(header: str | None) -> int | None:
+    """The `Last-Event-ID` a reconnecting client sent: an event id of ours (digits), or None when
+    it sent none; anything else is a 422 that says what was expected."""
+    if header is None or not header.strip():
+        return None
+    value = header.strip()
+    if not value.isdigit():
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"Last-Event-ID must be an event id from this stream (digits), got {value!r}.",
+        )
+    return int(value)
 
 
 def frame(event: str, data: BaseModel | dict[str, Any], event_id: str | None = None) -> bytes:

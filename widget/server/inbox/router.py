@@ -12,7 +12,7 @@ from widget.server.chat.live import broadcaster_for
 from widget.server.chat.schemas import MessageOut, ModeOut
 from widget.server.core import sse
 from widget.server.core.deps import SessionsDep, SettingsDep, require_admin
-from widget.server.core.errors import ADMIN_ERRORS, ApiError, error_responses
+from widget.server.core.errors import ADMIN_ERRORS, error_responses
 from widget.server.core.params import Limit, Offset
 from widget.server.inbox import actions
 from widget.server.inbox.listing import find_inbox
@@ -40,16 +40,7 @@ def _last_event_id(
         str | None, Header(alias="Last-Event-ID", max_length=20, include_in_schema=False)
     ] = None,
 ) -> int | None:
-    if last_event_id is None or not last_event_id.strip():
-        return None
-    value = last_event_id.strip()
-    if not value.isdigit():
-        raise ApiError(
-            422,
-            "invalid_request",
-            f"Last-Event-ID must be an event id from this stream (digits), got {value!r}.",
-        )
-    return int(value)
+    return sse.last_event_id(last_event_id)
 
 
 @router.get(
