@@ -93,6 +93,23 @@ def test_german_before_python_then_spanish_and_arabic_keep_the_conversation(
     panel = frame.locator("#panel").bounding_box()
     assert user is not None and panel is not None
     assert user["x"] - panel["x"] < 40
+    # ...and each message runs in its own text's direction: the English question keeps its
+    # question mark after its last word, where a right-to-left line would put it before the first.
+    first, mark = log.locator(".msg.user").first.evaluate(
+        """el => {
+            const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+            let node = walker.nextNode();
+            while (node && !node.data.includes("What")) node = walker.nextNode();
+            const x = (i) => {
+                const range = document.createRange();
+                range.setStart(node, i);
+                range.setEnd(node, i + 1);
+                return range.getBoundingClientRect().x;
+            };
+            return [x(node.data.indexOf("What")), x(node.data.indexOf("?"))];
+        }"""
+    )
+    assert first < mark, (first, mark)
 
     message = page.evaluate(
         "(() => { try { widget.setLocale(null) } catch (e) { return e.message } })()"
